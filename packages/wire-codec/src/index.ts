@@ -5,3 +5,4 @@ export * from './version.js';
 export * from './packet-number.js';
 export * from './header.js';
 export * from './crypto/provider.js';
+export * from './transport-params.js';

@@ -4,5 +4,6 @@ export * from './buffer.js';
 export * from './version.js';
 export * from './packet-number.js';
 export * from './header.js';
-export * from './crypto/provider.js';
+export * from './crypto/index.js';
+export * from './protection.js';
 export * from './transport-params.js';

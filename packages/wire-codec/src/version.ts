@@ -1,6 +1,7 @@
 /**
  * QUIC versions this codec speaks and the long-header type mapping of each (RFC 9000 §17.2, RFC 9369 §3.2).
  */
+import { QuicEncodeError } from './errors.js';
 
 /** QUIC version 1 (RFC 9000 §15). */
 export const QUIC_V1 = 0x0000_0001;
@@ -42,6 +43,6 @@ export function longPacketTypeFromBits(version: number, bits: number): LongPacke
 /** The two type bits for `type` in `version`. */
 export function longPacketTypeBits(version: number, type: LongPacketType): number {
   const table = version === QUIC_V2 ? V2_TYPES : version === QUIC_V1 ? V1_TYPES : undefined;
-  if (table === undefined) throw new TypeError(`unsupported QUIC version 0x${version.toString(16)}`);
+  if (table === undefined) throw new QuicEncodeError(`unsupported QUIC version 0x${version.toString(16)}`);
   return table.indexOf(type);
 }

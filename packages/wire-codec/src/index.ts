@@ -4,6 +4,7 @@ export * from './buffer.js';
 export * from './version.js';
 export * from './packet-number.js';
 export * from './header.js';
+export * from './frames/index.js';
 export * from './crypto/index.js';
 export * from './protection.js';
 export * from './transport-params.js';

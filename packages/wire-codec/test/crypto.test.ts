@@ -20,6 +20,7 @@ import {
   makeNonce,
   nextTrafficSecret,
   nobleCryptoProvider,
+  createNodeCryptoProvider,
   nodeCryptoProvider,
   retryIntegrityKey,
   verifyRetryIntegrity,
@@ -36,6 +37,7 @@ const VECTORS = quicVectors;
 const PROVIDERS: Array<[string, CryptoProvider]> = [
   ['node', nodeCryptoProvider],
   ['noble', nobleCryptoProvider],
+  ['node+wasm-table', createNodeCryptoProvider({ aesGcm: 'wasm-table' })],
 ];
 const VERSIONS = [
   ['v1', QUIC_V1, VECTORS.v1, 'quic'],

@@ -10,6 +10,7 @@ import {
   keyLength,
   nextTrafficSecret,
   nobleCryptoProvider,
+  createNodeCryptoProvider,
   nodeCryptoProvider,
   type AeadAlgorithm,
   type CryptoProvider,
@@ -25,6 +26,7 @@ const VECTORS = quicVectors;
 const PROVIDERS: Array<[string, CryptoProvider]> = [
   ['node', nodeCryptoProvider],
   ['noble', nobleCryptoProvider],
+  ['node+wasm-table', createNodeCryptoProvider({ aesGcm: 'wasm-table' })],
 ];
 const VERSIONS = [
   ['v1', QUIC_V1, VECTORS.v1],

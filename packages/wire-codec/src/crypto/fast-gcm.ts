@@ -19,7 +19,7 @@ import type { Cipher } from 'node:crypto';
 import { QuicEncodeError } from '../errors.js';
 import { AEAD_TAG_LENGTH } from './provider.js';
 import type { Aead } from './provider.js';
-import { NONCE, buildGhashTable, sharedGcmKernel } from './ghash.js';
+import { NONCE, sharedGcmKernel } from './ghash.js';
 import type { GcmKernel } from './ghash.js';
 
 /** SP 800-38D §5.2.1.1: GCM with a 96-bit IV; RFC 9001 §5.3: the AEAD nonce is 12 bytes. */
@@ -65,21 +65,25 @@ export function isBatchAead(aead: Aead): aead is BatchAead {
 
 /** Seals a batch with any `Aead`: in one go when it supports batches, else packet by packet. */
 export function aeadSealBatch(aead: Aead, jobs: readonly AeadJob[], count = jobs.length): void {
-  if (isBatchAead(aead)) {
-    aead.sealBatch(jobs, count);
-    return;
-  }
-  checkCount(jobs, count);
+  if (isBatchAead(aead)) aead.sealBatch(jobs, count);
+  else sealEach(aead, jobs, count);
+}
+
+/** Opens a batch with any `Aead`; returns the number of jobs that failed authentication. */
+export function aeadOpenBatch(aead: Aead, jobs: readonly AeadJob[], count = jobs.length): number {
+  return isBatchAead(aead) ? aead.openBatch(jobs, count) : openEach(aead, jobs, count);
+}
+
+function sealEach(aead: Aead, jobs: readonly AeadJob[], count: number): void {
+  validateJobs(jobs, count, true);
   for (let i = 0; i < count; i++) {
     const job = jobs[i]!;
     job.result = aead.seal(job.nonce, job.aad, job.input, job.out, job.outOffset);
   }
 }
 
-/** Opens a batch with any `Aead`; returns the number of jobs that failed authentication. */
-export function aeadOpenBatch(aead: Aead, jobs: readonly AeadJob[], count = jobs.length): number {
-  if (isBatchAead(aead)) return aead.openBatch(jobs, count);
-  checkCount(jobs, count);
+function openEach(aead: Aead, jobs: readonly AeadJob[], count: number): number {
+  validateJobs(jobs, count, false);
   let failed = 0;
   for (let i = 0; i < count; i++) {
     const job = jobs[i]!;
@@ -97,13 +101,13 @@ export interface FastGcmAead extends BatchAead {
 
 /**
  * AES-128-GCM for a 16-byte key, AES-256-GCM for a 32-byte key. Keeps 8 KiB of GHASH tables plus one
- * OpenSSL AES-ECB context for the key's lifetime.
+ * OpenSSL AES-ECB context for the key's lifetime. `kernel` is for tests and benchmarks: null forces the
+ * createCipheriv fallback.
  */
-export function createFastGcmAead(key: Uint8Array): FastGcmAead {
+export function createFastGcmAead(key: Uint8Array, kernel: GcmKernel | null = sharedGcmKernel()): FastGcmAead {
   if (key.length !== 16 && key.length !== 32) {
     throw new QuicEncodeError(`AES-GCM key must be 16 or 32 bytes, got ${key.length}`);
   }
-  const kernel = sharedGcmKernel();
   return kernel === null ? new NodeGcmAead(key) : new WasmGcmAead(key, kernel);
 }
 
@@ -111,19 +115,26 @@ export function createFastGcmAead(key: Uint8Array): FastGcmAead {
 
 function checkNonce(nonce: Uint8Array): void {
   if (nonce.length !== NONCE_LENGTH) {
-    throw new QuicEncodeError(`AES-GCM nonce must be ${NONCE_LENGTH} bytes, got ${nonce.length}`);
+    throw new QuicEncodeError(`AEAD nonce must be ${NONCE_LENGTH} bytes, got ${nonce.length}`);
   }
 }
 
 function checkOut(out: Uint8Array, outOffset: number, length: number): void {
   if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + length > out.length) {
-    throw new QuicEncodeError(`AES-GCM output needs ${length} bytes at offset ${outOffset} of a ${out.length}-byte buffer`);
+    throw new QuicEncodeError(`AEAD output needs ${length} bytes at offset ${outOffset} of a ${out.length}-byte buffer`);
   }
 }
 
-function checkCount(jobs: readonly AeadJob[], count: number): void {
+/** Every misuse is reported before any job is processed. */
+function validateJobs(jobs: readonly AeadJob[], count: number, sealing: boolean): void {
   if (!Number.isInteger(count) || count < 0 || count > jobs.length) {
     throw new QuicEncodeError(`batch count ${count} outside 0..${jobs.length}`);
+  }
+  for (let i = 0; i < count; i++) {
+    const job = jobs[i]!;
+    checkNonce(job.nonce);
+    const length = sealing ? job.input.length + AEAD_TAG_LENGTH : job.input.length - AEAD_TAG_LENGTH;
+    if (length >= 0) checkOut(job.out, job.outOffset, length);
   }
 }
 
@@ -209,17 +220,12 @@ class NodeGcmAead implements FastGcmAead {
   }
 
   sealBatch(jobs: readonly AeadJob[], count = jobs.length): void {
-    aeadSealBatch(asPlainAead(this), jobs, count);
+    sealEach(this, jobs, count);
   }
 
   openBatch(jobs: readonly AeadJob[], count = jobs.length): number {
-    return aeadOpenBatch(asPlainAead(this), jobs, count);
+    return openEach(this, jobs, count);
   }
-}
-
-/** The same object seen without its batch methods, so the generic loops do not call back into them. */
-function asPlainAead(aead: Aead): Aead {
-  return { algorithm: aead.algorithm, seal: aead.seal.bind(aead), open: aead.open.bind(aead) };
 }
 
 class WasmGcmAead implements FastGcmAead {
@@ -240,7 +246,7 @@ class WasmGcmAead implements FastGcmAead {
     this.ecb = createCipheriv(key.length === 16 ? 'aes-128-ecb' : 'aes-256-ecb', this.key, null);
     this.ecb.setAutoPadding(false);
     // Hash subkey H = E(K, 0^128) (SP 800-38D §6.4).
-    this.table = buildGhashTable(this.ecb.update(new Uint8Array(BLOCK)));
+    this.table = kernel.buildTable(this.ecb.update(new Uint8Array(BLOCK)));
     this.slot = kernel.assignSlot();
   }
 
@@ -290,23 +296,12 @@ class WasmGcmAead implements FastGcmAead {
   }
 
   sealBatch(jobs: readonly AeadJob[], count = jobs.length): void {
-    checkCount(jobs, count);
-    for (let i = 0; i < count; i++) {
-      const job = jobs[i]!;
-      checkNonce(job.nonce);
-      checkOut(job.out, job.outOffset, job.input.length + AEAD_TAG_LENGTH);
-    }
+    validateJobs(jobs, count, true);
     this.runBatch(jobs, count, true);
   }
 
   openBatch(jobs: readonly AeadJob[], count = jobs.length): number {
-    checkCount(jobs, count);
-    for (let i = 0; i < count; i++) {
-      const job = jobs[i]!;
-      checkNonce(job.nonce);
-      const length = job.input.length - AEAD_TAG_LENGTH;
-      if (length >= 0) checkOut(job.out, job.outOffset, length);
-    }
+    validateJobs(jobs, count, false);
     return this.runBatch(jobs, count, false);
   }
 

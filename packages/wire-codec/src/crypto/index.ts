@@ -6,3 +6,4 @@ export * from './hkdf-label.js';
 export * from './keys.js';
 export * from './initial.js';
 export * from './retry.js';
+export * from './fast-gcm.js';

@@ -13,6 +13,7 @@
 import { nodeCryptoProvider } from './crypto/node.js';
 import type { PacketKeys } from './crypto/keys.js';
 import { makeNonce } from './crypto/keys.js';
+import { aeadOpenBatch, aeadSealBatch, createAeadJob, type AeadJob } from './crypto/fast-gcm.js';
 import {
   AEAD_TAG_LENGTH,
   HP_SAMPLE_LENGTH,
@@ -77,6 +78,9 @@ export class PacketProtection {
   private readonly hpKey: Uint8Array;
   private readonly nonce = new Uint8Array(NONCE_LENGTH);
   private readonly mask = new Uint8Array(MASK_LENGTH);
+  private aeadJobPool: AeadJob[] | undefined;
+  private maskPool: Uint8Array | undefined;
+  private ownerPool: Uint32Array | undefined;
 
   constructor(provider: CryptoProvider, algorithm: AeadAlgorithm, keys: PacketKeys, opts: PacketProtectionOptions = {}) {
     if (keys.iv.length !== NONCE_LENGTH) throw new QuicEncodeError(`packet-protection IV must be 12 bytes, got ${keys.iv.length}`);
@@ -112,26 +116,91 @@ export class PacketProtection {
    * `4 - pnLength` bytes plus the 16-byte tag after the packet number (RFC 9001 §5.4.2) — pad with PADDING.
    */
   seal(packet: Uint8Array, pnOffset: number, pnLength: number, packetNumber: number, payloadEnd: number, pathId = this.pathId): number {
+    const end = checkSealLayout(packet, pnOffset, pnLength, payloadEnd);
     const headerLength = pnOffset + pnLength;
-    const end = payloadEnd + AEAD_TAG_LENGTH;
-    if (!(pnLength >= 1 && pnLength <= MAX_PN_LENGTH && pnOffset >= 1 && headerLength <= payloadEnd && end <= packet.length)) {
-      throw new QuicEncodeError(
-        `bad packet layout: pnOffset ${pnOffset}, pnLength ${pnLength}, payloadEnd ${payloadEnd}, buffer ${packet.length}`,
-      );
-    }
-    if (pnOffset + SAMPLE_OFFSET_FROM_PN + HP_SAMPLE_LENGTH > end) {
-      throw new QuicEncodeError('payload too short for the header-protection sample (RFC 9001 §5.4.2): add PADDING');
-    }
-    const first = packet[0]!;
-    if ((first & PN_LENGTH_MASK) !== pnLength - 1) {
-      throw new QuicEncodeError(`byte 0 encodes a ${(first & PN_LENGTH_MASK) + 1}-byte packet number, not ${pnLength}`);
-    }
     makeNonce(this.iv, packetNumber, this.nonce, pathId);
     // RFC 9001 §5.3: the AAD is the header through the unprotected packet number.
     this.aead.seal(this.nonce, packet.subarray(0, headerLength), packet.subarray(headerLength, payloadEnd), packet, headerLength);
-    this.computeMask(packet, pnOffset);
-    this.xorMask(packet, pnOffset, pnLength, (first & HEADER_FORM_BIT) !== 0);
+    this.applyHeaderProtection(packet, pnOffset, pnLength);
     return end;
+  }
+
+  /**
+   * Seals `jobs[0..count)` as `seal` would, each in place, with one AEAD batch call when the provider's AEAD supports
+   * it (the fast AES-GCM engines compute the keystream of the whole batch in one native call, see fast-gcm.ts).
+   * Each job's `length` receives the sealed length. Packets must not overlap one another.
+   */
+  sealBatch(jobs: readonly PacketSealJob[], count = jobs.length): void {
+    const aeadJobs = this.aeadJobs(count);
+    for (let i = 0; i < count; i++) {
+      const job = jobs[i]!;
+      checkSealLayout(job.packet, job.pnOffset, job.pnLength, job.payloadEnd);
+      const headerLength = job.pnOffset + job.pnLength;
+      const a = aeadJobs[i]!;
+      makeNonce(this.iv, job.packetNumber, a.nonce, job.pathId ?? this.pathId);
+      a.aad = job.packet.subarray(0, headerLength);
+      a.input = job.packet.subarray(headerLength, job.payloadEnd);
+      a.out = job.packet;
+      a.outOffset = headerLength;
+    }
+    aeadSealBatch(this.aead, aeadJobs, count);
+    for (let i = 0; i < count; i++) {
+      const job = jobs[i]!;
+      this.applyHeaderProtection(job.packet, job.pnOffset, job.pnLength);
+      job.length = job.payloadEnd + AEAD_TAG_LENGTH;
+      aeadJobs[i]!.input = aeadJobs[i]!.out = aeadJobs[i]!.aad = EMPTY; // drop references to the caller's buffers
+    }
+  }
+
+  /**
+   * Opens `jobs[0..count)` as `open` would, each in place, with one AEAD batch call when the provider's AEAD supports
+   * it. Each job's `result` receives the opened packet or null (too short, or failed authentication — that packet is
+   * then left exactly as it was). Returns the number of packets that were opened.
+   */
+  openBatch(jobs: readonly PacketOpenJob[], count = jobs.length): number {
+    const aeadJobs = this.aeadJobs(count);
+    const masks = this.batchMasks(count);
+    const owners = this.batchOwners(count);
+    let pending = 0;
+    for (let i = 0; i < count; i++) {
+      const job = jobs[i]!;
+      job.result = null;
+      const firstByte = this.removeHeaderProtection(job.packet, job.pnOffset, job.isLong);
+      if (firstByte < 0) continue; // too short to sample: dropped untouched
+      const pnLength = ((firstByte & PN_LENGTH_MASK) + 1) as 1 | 2 | 3 | 4;
+      const packetNumber = decodePacketNumber(job.largestPn, readTruncatedPn(job.packet, job.pnOffset, pnLength), pnLength);
+      const headerLength = job.pnOffset + pnLength;
+      const a = aeadJobs[pending]!;
+      makeNonce(this.iv, packetNumber, a.nonce, job.pathId ?? this.pathId);
+      a.aad = job.packet.subarray(0, headerLength);
+      a.input = job.packet.subarray(headerLength);
+      a.out = job.packet;
+      a.outOffset = headerLength;
+      masks.set(this.mask, pending * MASK_LENGTH);
+      owners[pending] = i;
+      job.result = { packetNumber, pnLength, firstByte, payload: EMPTY, keyPhase: !job.isLong && (firstByte & KEY_PHASE_BIT) !== 0 };
+      pending++;
+    }
+    if (pending === 0) return 0;
+    aeadOpenBatch(this.aead, aeadJobs, pending);
+    let opened = 0;
+    for (let k = 0; k < pending; k++) {
+      const job = jobs[owners[k]!]!;
+      const a = aeadJobs[k]!;
+      const result = job.result!;
+      if (a.result < 0) {
+        // Failed authentication: the same mask again restores the protected header bytes.
+        this.mask.set(masks.subarray(k * MASK_LENGTH, (k + 1) * MASK_LENGTH));
+        this.xorMask(job.packet, job.pnOffset, result.pnLength, job.isLong);
+        job.result = null;
+      } else {
+        const start = job.pnOffset + result.pnLength;
+        result.payload = job.packet.subarray(start, start + a.result);
+        opened++;
+      }
+      a.input = a.out = a.aad = EMPTY;
+    }
+    return opened;
   }
 
   /**
@@ -190,6 +259,32 @@ export class PacketProtection {
     return this.aead.open(this.nonce, packet.subarray(0, headerLength), packet.subarray(headerLength), packet, headerLength);
   }
 
+  private applyHeaderProtection(packet: Uint8Array, pnOffset: number, pnLength: number): void {
+    this.computeMask(packet, pnOffset);
+    this.xorMask(packet, pnOffset, pnLength, (packet[0]! & HEADER_FORM_BIT) !== 0);
+  }
+
+  /** Reused AEAD jobs, each with its own nonce buffer, grown on demand. */
+  private aeadJobs(count: number): AeadJob[] {
+    const pool = (this.aeadJobPool ??= []);
+    while (pool.length < count) {
+      const job = createAeadJob();
+      job.nonce = new Uint8Array(NONCE_LENGTH);
+      pool.push(job);
+    }
+    return pool;
+  }
+
+  private batchOwners(count: number): Uint32Array {
+    if (this.ownerPool === undefined || this.ownerPool.length < count) this.ownerPool = new Uint32Array(count);
+    return this.ownerPool;
+  }
+
+  private batchMasks(count: number): Uint8Array {
+    if (this.maskPool === undefined || this.maskPool.length < count * MASK_LENGTH) this.maskPool = new Uint8Array(count * MASK_LENGTH);
+    return this.maskPool;
+  }
+
   private computeMask(packet: Uint8Array, pnOffset: number): void {
     const sampleStart = pnOffset + SAMPLE_OFFSET_FROM_PN;
     this.headerProtector.mask(packet.subarray(sampleStart, sampleStart + HP_SAMPLE_LENGTH), this.mask);
@@ -201,6 +296,47 @@ export class PacketProtection {
     packet[0]! ^= mask[0]! & (isLong ? LONG_HEADER_PROTECTED_BITS : SHORT_HEADER_PROTECTED_BITS);
     for (let i = 0; i < pnLength; i++) packet[pnOffset + i]! ^= mask[1 + i]!;
   }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** One packet for {@link PacketProtection.sealBatch}: the same layout as `seal`'s arguments. */
+export interface PacketSealJob {
+  packet: Uint8Array;
+  pnOffset: number;
+  pnLength: number;
+  packetNumber: number;
+  payloadEnd: number;
+  pathId?: number;
+  /** Written by sealBatch: the sealed length (payloadEnd + 16). */
+  length: number;
+}
+
+/** One packet for {@link PacketProtection.openBatch}: the same arguments as `open`. */
+export interface PacketOpenJob {
+  packet: Uint8Array;
+  pnOffset: number;
+  largestPn: number;
+  isLong: boolean;
+  pathId?: number;
+  /** Written by openBatch: the opened packet, or null when it was dropped. */
+  result: OpenedPacket | null;
+}
+
+/** Validates a packet laid out for sealing and returns its sealed length; throws QuicEncodeError on misuse. */
+function checkSealLayout(packet: Uint8Array, pnOffset: number, pnLength: number, payloadEnd: number): number {
+  const headerLength = pnOffset + pnLength;
+  const end = payloadEnd + AEAD_TAG_LENGTH;
+  if (!(pnLength >= 1 && pnLength <= MAX_PN_LENGTH && pnOffset >= 1 && headerLength <= payloadEnd && end <= packet.length)) {
+    throw new QuicEncodeError(`bad packet layout: pnOffset ${pnOffset}, pnLength ${pnLength}, payloadEnd ${payloadEnd}, buffer ${packet.length}`);
+  }
+  if (pnOffset + SAMPLE_OFFSET_FROM_PN + HP_SAMPLE_LENGTH > end) {
+    throw new QuicEncodeError('payload too short for the header-protection sample (RFC 9001 §5.4.2): add PADDING');
+  }
+  if ((packet[0]! & PN_LENGTH_MASK) !== pnLength - 1) {
+    throw new QuicEncodeError(`byte 0 encodes a ${(packet[0]! & PN_LENGTH_MASK) + 1}-byte packet number, not ${pnLength}`);
+  }
+  return end;
 }
 
 function readTruncatedPn(packet: Uint8Array, pnOffset: number, pnLength: number): number {

@@ -10,6 +10,9 @@ export function pathquicVitest(overrides = {}) {
       // Two cores on the CI machine: threads keep startup cheap.
       pool: 'threads',
       testTimeout: 30_000,
+      // The JSON report lets the root `npm test` print one total line for the whole monorepo.
+      reporters: ['default', 'json'],
+      outputFile: { json: '.vitest-report/results.json' },
       ...overrides,
     },
   });

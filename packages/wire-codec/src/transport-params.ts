@@ -138,22 +138,7 @@ export const DEFAULT_TRANSPORT_PARAMETERS: Readonly<TransportParameters> = Objec
 
 /** A fresh, mutable copy of the RFC defaults. */
 export function defaultTransportParameters(): TransportParameters {
-  return {
-    maxIdleTimeout: 0,
-    maxUdpPayloadSize: DEFAULT_MAX_UDP_PAYLOAD_SIZE,
-    initialMaxData: 0,
-    initialMaxStreamDataBidiLocal: 0,
-    initialMaxStreamDataBidiRemote: 0,
-    initialMaxStreamDataUni: 0,
-    initialMaxStreamsBidi: 0,
-    initialMaxStreamsUni: 0,
-    ackDelayExponent: DEFAULT_ACK_DELAY_EXPONENT,
-    maxAckDelay: DEFAULT_MAX_ACK_DELAY_MS,
-    disableActiveMigration: false,
-    activeConnectionIdLimit: DEFAULT_ACTIVE_CONNECTION_ID_LIMIT,
-    greaseQuicBit: false,
-    unknown: [],
-  };
+  return { ...DEFAULT_TRANSPORT_PARAMETERS, unknown: [] };
 }
 
 /** True for the ids reserved to exercise unknown-parameter handling: 31 * N + 27 (RFC 9000 §18.1). */

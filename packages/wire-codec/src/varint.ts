@@ -49,7 +49,7 @@ export function writeVarintAt(buf: Uint8Array, offset: number, value: number | b
     if (length === 8) {
       const hi = Number(value >> 32n);
       const lo = Number(value & 0xffff_ffffn);
-      return writeUint64Parts(buf, offset, hi, lo);
+      return writeVarint8Parts(buf, offset, hi, lo);
     }
     value = Number(value);
   } else if (!(value >= 0) || !Number.isSafeInteger(value)) {
@@ -73,12 +73,16 @@ export function writeVarintAt(buf: Uint8Array, offset: number, value: number | b
       buf[offset + 3] = value & 0xff;
       return offset + 4;
     case 8:
-      return writeUint64Parts(buf, offset, Math.floor(value / TWO_POW_32), value >>> 0);
+      return writeVarint8Parts(buf, offset, Math.floor(value / TWO_POW_32), value >>> 0);
   }
   throw new QuicEncodeError(`varint ${value} does not fit in ${length} bytes`);
 }
 
-function writeUint64Parts(buf: Uint8Array, offset: number, hi: number, lo: number): number {
+/**
+ * Writes an 8-byte varint from its high 30 and low 32 value bits (no checks: callers have validated the value).
+ * Returns the offset after it.
+ */
+export function writeVarint8Parts(buf: Uint8Array, offset: number, hi: number, lo: number): number {
   buf[offset] = 0xc0 | (hi >>> 24);
   buf[offset + 1] = (hi >>> 16) & 0xff;
   buf[offset + 2] = (hi >>> 8) & 0xff;

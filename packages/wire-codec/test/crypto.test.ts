@@ -20,25 +20,20 @@ import {
   makeNonce,
   nextTrafficSecret,
   nobleCryptoProvider,
-  createNodeCryptoProvider,
   nodeCryptoProvider,
   retryIntegrityKey,
   verifyRetryIntegrity,
   type AeadAlgorithm,
-  type CryptoProvider,
   type HashAlgorithm,
 } from '../src/crypto/index.js';
 
+import { TEST_PROVIDERS } from './providers.js';
 import { hex, quicVectors, toHex } from './vectors.js';
 
 // RFC 9001 App. A, RFC 9369 App. A and the multipath nonce example, from the shared vectors file.
 const VECTORS = quicVectors;
 
-const PROVIDERS: Array<[string, CryptoProvider]> = [
-  ['node', nodeCryptoProvider],
-  ['noble', nobleCryptoProvider],
-  ['node+wasm-table', createNodeCryptoProvider({ aesGcm: 'wasm-table' })],
-];
+const PROVIDERS = TEST_PROVIDERS;
 const VERSIONS = [
   ['v1', QUIC_V1, VECTORS.v1, 'quic'],
   ['v2', QUIC_V2, VECTORS.v2, 'quicv2'],

@@ -3,21 +3,14 @@ import fc from 'fast-check';
 import {
   PacketProtection,
   Writer,
-  createNodeCryptoProvider,
-  nobleCryptoProvider,
-  nodeCryptoProvider,
   writeShortHeader,
   type AeadAlgorithm,
-  type CryptoProvider,
   type PacketOpenJob,
   type PacketSealJob,
 } from '../src/index.js';
+import { TEST_PROVIDERS } from './providers.js';
 
-const providers: Array<[string, CryptoProvider]> = [
-  ['node', nodeCryptoProvider],
-  ['noble', nobleCryptoProvider],
-  ['node+wasm-table', createNodeCryptoProvider({ aesGcm: 'wasm-table' })],
-];
+const providers = TEST_PROVIDERS;
 const algorithms: AeadAlgorithm[] = ['aes-128-gcm', 'aes-256-gcm', 'chacha20-poly1305'];
 const DCID = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
 

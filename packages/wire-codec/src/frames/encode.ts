@@ -11,7 +11,7 @@
  */
 import type { Writer } from '../buffer.js';
 import { QuicEncodeError } from '../errors.js';
-import { VARINT_MAX } from '../varint.js';
+import { VARINT_MAX, writeVarint8Parts } from '../varint.js';
 import type { AckFields, Frame, FrameKind, NewConnectionIdFields } from './types.js';
 import { DATAGRAM_LEN_BIT, FrameLimits, FrameType, StreamFrameBit } from './types.js';
 
@@ -376,25 +376,13 @@ function putVarint(buf: Uint8Array, o: number, value: number): number {
     buf[o + 3] = value & 0xff;
     return o + 4;
   }
-  return putUint62(buf, o, Math.floor(value / TWO_POW_32), value >>> 0);
+  return writeVarint8Parts(buf, o, Math.floor(value / TWO_POW_32), value >>> 0);
 }
 
 function putVarintExact(buf: Uint8Array, o: number, value: number | bigint): number {
   if (typeof value === 'number') return putVarint(buf, o, value);
   if (value <= 0x3fff_ffffn) return putVarint(buf, o, Number(value));
-  return putUint62(buf, o, Number(value >> 32n), Number(value & 0xffff_ffffn));
-}
-
-function putUint62(buf: Uint8Array, o: number, hi: number, lo: number): number {
-  buf[o] = 0xc0 | (hi >>> 24);
-  buf[o + 1] = (hi >>> 16) & 0xff;
-  buf[o + 2] = (hi >>> 8) & 0xff;
-  buf[o + 3] = hi & 0xff;
-  buf[o + 4] = lo >>> 24;
-  buf[o + 5] = (lo >>> 16) & 0xff;
-  buf[o + 6] = (lo >>> 8) & 0xff;
-  buf[o + 7] = lo & 0xff;
-  return o + 8;
+  return writeVarint8Parts(buf, o, Number(value >> 32n), Number(value & 0xffff_ffffn));
 }
 
 function putType(buf: Uint8Array, o: number, code: number): number {

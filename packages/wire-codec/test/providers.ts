@@ -1,0 +1,8 @@
+// Every crypto provider configuration the vector and round-trip tests run against.
+import { createNodeCryptoProvider, nobleCryptoProvider, nodeCryptoProvider, type CryptoProvider } from '../src/index.js';
+
+export const TEST_PROVIDERS: Array<[string, CryptoProvider]> = [
+  ['node', nodeCryptoProvider],
+  ['noble', nobleCryptoProvider],
+  ['node+wasm-table', createNodeCryptoProvider({ aesGcm: 'wasm-table' })],
+];

@@ -1,21 +1,22 @@
 // AES-GCM for 1200-byte packets: where the time goes and what amortising the per-call cost buys.
 //
-//   node --import tsx bench/gcm.bench.ts          (from packages/wire-codec)
+//   node --import tsx bench/gcm.bench.ts          (from packages/wire-codec; the machine is noisy: run it a few times)
 //
-// 1. AEADs, seal and open of a 1200-byte plaintext with a 20-byte AAD (a short header):
-//    createCipheriv per packet (node provider's AEAD), the fast AEAD per packet and in batches of 8 and 32
-//    (figures per packet), @noble/ciphers (noble provider), and a pure-JS-GHASH variant of the fast design.
-// 2. The pieces: AES-ECB update() for 1/8/32 packets' counter blocks, the WebAssembly kernel alone, a
+// 1. AEADs, seal and open of a 1200-byte plaintext with a 20-byte AAD (a short header), one row per AES-GCM
+//    engine of the node provider: 'openssl' (createCipheriv per packet), 'wasm-ct' (constant-time GHASH
+//    kernel) and 'wasm-table' (table GHASH kernel), the wasm engines per packet and in batches of 8 and 32
+//    (figures per packet); then @noble/ciphers (noble provider) and a pure-JS-GHASH variant of the fast design.
+// 2. The pieces: AES-ECB update() for 1/8/32 packets' counter blocks, each WebAssembly kernel alone, a
 //    per-packet AES-CTR cipher object.
-// 3. GHASH over 1248 bytes (78 blocks: AAD + 1200-byte payload + lengths) with every table layout tried,
-//    each checked against the WebAssembly kernel before it is timed.
+// 3. GHASH over 1248 bytes (78 blocks: AAD + 1200-byte payload + lengths) with every layout tried, each
+//    checked against the default table kernel before it is timed.
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { createAeadJob, createFastGcmAead } from '../src/crypto/fast-gcm.js';
-import type { AeadJob } from '../src/crypto/fast-gcm.js';
-import { DEFAULT_KERNEL_OPTIONS, GHASH_Y, NONCE, buildGhashTable, createGcmKernel } from '../src/crypto/ghash.js';
+import { createAeadJob } from '../src/crypto/fast-gcm.js';
+import type { AeadJob, FastGcmAead } from '../src/crypto/fast-gcm.js';
+import { DEFAULT_CT_KERNEL_OPTIONS, DEFAULT_TABLE_KERNEL_OPTIONS, GHASH_Y, NONCE, buildGhashTable, createGcmKernel } from '../src/crypto/ghash.js';
 import type { KernelOptions } from '../src/crypto/ghash.js';
 import { nobleCryptoProvider } from '../src/crypto/noble.js';
-import { createNodeCipherivAead } from '../src/crypto/node.js';
+import { createNodeCipherivAead, createNodeCryptoProvider } from '../src/crypto/node.js';
 import type { Aead } from '../src/crypto/provider.js';
 import { measure, printTable } from './harness.js';
 import type { Measurement } from './harness.js';
@@ -243,9 +244,15 @@ function aeadRows(): Measurement[] {
   const rows: Measurement[] = [];
   const out = new Uint8Array(PAYLOAD + 16);
   const back = new Uint8Array(PAYLOAD);
+  const engine = (aesGcm: 'wasm-ct' | 'wasm-table'): FastGcmAead =>
+    createNodeCryptoProvider({ aesGcm }).createAead('aes-128-gcm', key) as FastGcmAead;
+  const fastEngines: Array<[string, FastGcmAead]> = [
+    ['wasm-ct', engine('wasm-ct')],
+    ['wasm-table', engine('wasm-table')],
+  ];
   const aeads: Array<[string, Aead]> = [
-    ['createCipheriv per packet (node provider)', createNodeCipherivAead('aes-128-gcm', key)],
-    ['fast, per packet', createFastGcmAead(key)],
+    ['openssl: createCipheriv per packet', createNodeCipherivAead('aes-128-gcm', key)],
+    ...fastEngines.map(([name, aead]): [string, Aead] => [`${name}, per packet`, aead]),
     ['@noble/ciphers gcm (noble provider)', nobleCryptoProvider.createAead('aes-128-gcm', key)],
   ];
   const sealed = createNodeCipherivAead('aes-128-gcm', key);
@@ -257,23 +264,25 @@ function aeadRows(): Measurement[] {
     rows.push(measure(`seal  ${name}`, () => aead.seal(nonce, aad, plaintext, out), OPTS));
     rows.push(measure(`open  ${name}`, () => aead.open(nonce, aad, reference, back), OPTS));
   }
-  const fast = createFastGcmAead(key);
-  for (const size of [8, 32]) {
-    const sealJobs: AeadJob[] = [];
-    const openJobs: AeadJob[] = [];
-    for (let i = 0; i < size; i++) {
-      const s = createAeadJob();
-      s.nonce = nonce; s.aad = aad; s.input = plaintext; s.out = new Uint8Array(PAYLOAD + 16);
-      sealJobs.push(s);
-      const o = createAeadJob();
-      o.nonce = nonce; o.aad = aad; o.input = reference; o.out = new Uint8Array(PAYLOAD);
-      openJobs.push(o);
+  for (const [name, fast] of fastEngines) {
+    for (const size of [8, 32]) {
+      const sealJobs: AeadJob[] = [];
+      const openJobs: AeadJob[] = [];
+      for (let i = 0; i < size; i++) {
+        const s = createAeadJob();
+        s.nonce = nonce; s.aad = aad; s.input = plaintext; s.out = new Uint8Array(PAYLOAD + 16);
+        sealJobs.push(s);
+        const o = createAeadJob();
+        o.nonce = nonce; o.aad = aad; o.input = reference; o.out = new Uint8Array(PAYLOAD);
+        openJobs.push(o);
+      }
+      fast.sealBatch(sealJobs);
+      if (Buffer.compare(sealJobs[size - 1]!.out, reference) !== 0) throw new Error('batch disagrees with node');
+      if (fast.openBatch(openJobs) !== 0) throw new Error('batch open failed');
+      const batchOpts = { ...OPTS, batch: Math.max(1, Math.round(OPTS.batch / size)) };
+      rows.push(perPacket(measure('', () => fast.sealBatch(sealJobs), batchOpts), size, `seal  ${name}, batches of ${size} (per packet)`));
+      rows.push(perPacket(measure('', () => fast.openBatch(openJobs), batchOpts), size, `open  ${name}, batches of ${size} (per packet)`));
     }
-    fast.sealBatch(sealJobs);
-    if (Buffer.compare(sealJobs[size - 1]!.out, reference) !== 0) throw new Error('batch disagrees with node');
-    const batchOpts = { ...OPTS, batch: Math.max(1, Math.round(OPTS.batch / size)) };
-    rows.push(perPacket(measure('', () => fast.sealBatch(sealJobs), batchOpts), size, `seal  fast, batches of ${size} (per packet)`));
-    rows.push(perPacket(measure('', () => fast.openBatch(openJobs), batchOpts), size, `open  fast, batches of ${size} (per packet)`));
   }
   for (const [name, bits] of [['Shoup 8-bit unrolled, 4 KiB', 8], ['16 byte positions, 64 KiB', 16]] as const) {
     const bytes = buildGhashTable(createCipheriv('aes-128-ecb', key, null).update(new Uint8Array(16)), 8);
@@ -295,10 +304,15 @@ function pieceRows(): Measurement[] {
     const m = measure('', () => ecb.update(input), { ...OPTS, batch: Math.max(1, Math.round(OPTS.batch / packets)) });
     rows.push(perPacket(m, packets, `AES-ECB update(), ${packets} packet(s) of counter blocks (per packet)`));
   }
-  const k = createGcmKernel(DEFAULT_KERNEL_OPTIONS, 1)!;
-  const tab = k.bindTable(k.buildTable(ecb.update(new Uint8Array(16))), 0);
-  k.mem.set(plaintext, k.layout.data + 32);
-  rows.push(measure('WebAssembly kernel seal alone (CTR XOR + GHASH + tag)', () => k.seal(tab, k.layout.keystream, k.layout.data + 32, PAYLOAD, k.layout.data, AAD_LENGTH), OPTS));
+  const h = ecb.update(new Uint8Array(16));
+  for (const [name, options] of [['constant-time', DEFAULT_CT_KERNEL_OPTIONS], ['table', DEFAULT_TABLE_KERNEL_OPTIONS]] as const) {
+    const kernel = createGcmKernel(options, 1)!;
+    const table = kernel.bindTable(kernel.buildTable(h), 0);
+    kernel.mem.set(plaintext, kernel.layout.data + 32);
+    const seal = (): number => kernel.seal(table, kernel.layout.keystream, kernel.layout.data + 32, PAYLOAD, kernel.layout.data, AAD_LENGTH);
+    rows.push(measure(`WebAssembly ${name} kernel seal alone (CTR XOR + GHASH + tag)`, seal, OPTS));
+  }
+  const k = createGcmKernel(DEFAULT_CT_KERNEL_OPTIONS, 1)!;
   k.mem.set(nonce, NONCE);
   rows.push(measure('WebAssembly counter-block writer, 76 blocks', () => k.ctr(NONCE, k.layout.ctr, blocksPerPacket), OPTS));
   const iv = new Uint8Array(16);
@@ -311,7 +325,7 @@ function ghashRows(): Measurement[] {
   const h = createCipheriv('aes-128-ecb', key, null).update(new Uint8Array(16));
   const data = Uint8Array.from(randomBytes(78 * 16));
   const expected = (() => {
-    const k = createGcmKernel(DEFAULT_KERNEL_OPTIONS, 1)!;
+    const k = createGcmKernel(DEFAULT_TABLE_KERNEL_OPTIONS, 1)!;
     const tab = k.bindTable(k.buildTable(h), 0);
     k.mem.fill(0, GHASH_Y, GHASH_Y + 16);
     k.mem.set(data, k.layout.data);
@@ -334,12 +348,15 @@ function ghashRows(): Measurement[] {
     rows.push(measure(`GHASH 78 blocks, ${name}`, () => fn(table, data, 0, data.length), OPTS));
   }
   const kernels: KernelOptions[] = [
-    { windowBits: 4, ways: 1, extract: 'lanes' },
-    { windowBits: 4, ways: 1, extract: 'scalar' },
-    { windowBits: 4, ways: 2, extract: 'scalar' },
-    { windowBits: 4, ways: 4, extract: 'scalar' },
-    { windowBits: 8, ways: 1, extract: 'lanes' },
-    { windowBits: 8, ways: 2, extract: 'lanes' },
+    { multiply: 'table', windowBits: 4, ways: 1, extract: 'lanes' },
+    { multiply: 'table', windowBits: 4, ways: 1, extract: 'scalar' },
+    { multiply: 'table', windowBits: 4, ways: 2, extract: 'scalar' },
+    { multiply: 'table', windowBits: 4, ways: 4, extract: 'scalar' },
+    { multiply: 'table', windowBits: 8, ways: 1, extract: 'lanes' },
+    { multiply: 'table', windowBits: 8, ways: 2, extract: 'lanes' },
+    ...(['splat', 'shuffle'] as const).flatMap((words) =>
+      ([1, 4, 8, 16] as const).map((ways): KernelOptions => ({ multiply: 'ct', ways, words })),
+    ),
   ];
   for (const options of kernels) {
     const k = createGcmKernel(options, 1)!;
@@ -348,11 +365,14 @@ function ghashRows(): Measurement[] {
     k.mem.set(data, k.layout.data);
     k.ghash(tab, 0, k.layout.data, data.length, 0, 0);
     if (toWords(k.mem.slice(GHASH_Y, GHASH_Y + 16)).some((v, i) => v !== expected[i])) throw new Error('kernel variants disagree');
-    const isDefault = JSON.stringify(options) === JSON.stringify(DEFAULT_KERNEL_OPTIONS);
+    const isDefault = [DEFAULT_TABLE_KERNEL_OPTIONS, DEFAULT_CT_KERNEL_OPTIONS].some((d) => JSON.stringify(d) === JSON.stringify(options));
+    const perKey = `${(k.layout.tableBytes / 1024).toFixed(1)} KiB/key`;
     const name =
-      `GHASH 78 blocks, WebAssembly ${options.windowBits}-bit windows, ${options.ways} block(s)/step, ` +
-      `${options.extract} extract (${k.layout.tableBytes / 1024} KiB/key)${isDefault ? ' [default]' : ''}`;
-    rows.push(measure(name, () => k.ghash(tab, 0, k.layout.data, data.length, 0, 0), OPTS));
+      options.multiply === 'table'
+        ? `GHASH 78 blocks, WebAssembly table, ${options.windowBits}-bit windows, ${options.ways} block(s)/step, ` +
+          `${options.extract} extract (${perKey})`
+        : `GHASH 78 blocks, WebAssembly constant-time, ${options.ways} block(s)/reduction, ${options.words} words (${perKey})`;
+    rows.push(measure(`${name}${isDefault ? ' [default]' : ''}`, () => k.ghash(tab, 0, k.layout.data, data.length, 0, 0), OPTS));
   }
   return rows;
 }

@@ -2,7 +2,8 @@
 import { createNodeCryptoProvider, nobleCryptoProvider, nodeCryptoProvider, type CryptoProvider } from '../src/index.js';
 
 export const TEST_PROVIDERS: Array<[string, CryptoProvider]> = [
-  ['node', nodeCryptoProvider],
-  ['noble', nobleCryptoProvider],
+  ['node (wasm-ct)', nodeCryptoProvider],
+  ['node+openssl', createNodeCryptoProvider({ aesGcm: 'openssl' })],
   ['node+wasm-table', createNodeCryptoProvider({ aesGcm: 'wasm-table' })],
+  ['noble', nobleCryptoProvider],
 ];

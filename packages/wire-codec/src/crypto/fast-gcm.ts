@@ -5,7 +5,10 @@
  * and on five native calls, not on AES. Here each key has one long-lived, stateless AES-ECB object (no
  * padding, only ever `update()`d, never `final()`ed): one `update()` turns the counter blocks of one packet,
  * or of a whole batch of packets, into E(K, J0) and the CTR keystream. The CTR XOR and GHASH run in a
- * WebAssembly SIMD kernel with per-key tables (ghash.ts); the AES itself stays in OpenSSL (AES-NI).
+ * WebAssembly SIMD kernel (ghash.ts); the AES itself stays in OpenSSL (AES-NI). Two kernels: the default
+ * multiplies by H in constant time (no secret-dependent memory access or branch) with precomputed powers
+ * of H; the other uses 8 KiB of per-key tables indexed by secret data, faster but open to cache-timing
+ * attacks from code sharing the CPU.
  *
  * Fallbacks, both plain `createCipheriv` GCM per packet: for a runtime without WebAssembly SIMD, and for a
  * single input too large for the kernel's staging area (> ~69 KB, larger than any UDP payload).
@@ -20,7 +23,7 @@ import { QuicEncodeError } from '../errors.js';
 import { AEAD_TAG_LENGTH } from './provider.js';
 import type { Aead } from './provider.js';
 import { NONCE, sharedGcmKernel } from './ghash.js';
-import type { GcmKernel } from './ghash.js';
+import type { GcmKernel, GhashMultiply } from './ghash.js';
 
 /** SP 800-38D §5.2.1.1: GCM with a 96-bit IV; RFC 9001 §5.3: the AEAD nonce is 12 bytes. */
 const NONCE_LENGTH = 12;
@@ -97,12 +100,15 @@ export interface FastGcmAead extends BatchAead {
   readonly algorithm: 'aes-128-gcm' | 'aes-256-gcm';
   /** 'wasm-simd' normally; 'node-gcm' (createCipheriv per packet) when the runtime lacks WebAssembly SIMD. */
   readonly implementation: 'wasm-simd' | 'node-gcm';
+  /** The kernel's multiplication by H ('ct': constant-time, 'table': not), or 'openssl' for 'node-gcm'. */
+  readonly ghash: GhashMultiply | 'openssl';
 }
 
 /**
- * AES-128-GCM for a 16-byte key, AES-256-GCM for a 32-byte key. Keeps 8 KiB of GHASH tables plus one
- * OpenSSL AES-ECB context for the key's lifetime. `kernel` is for tests and benchmarks: null forces the
- * createCipheriv fallback.
+ * AES-128-GCM for a 16-byte key, AES-256-GCM for a 32-byte key, on the constant-time kernel unless
+ * `kernel` says otherwise (`sharedGcmKernel('table')`; null forces the createCipheriv fallback). Keeps the
+ * kernel's per-key data (powers of H, 5 KiB; or 8 KiB of tables) plus one OpenSSL AES-ECB context for
+ * the key's lifetime.
  */
 export function createFastGcmAead(key: Uint8Array, kernel: GcmKernel | null = sharedGcmKernel()): FastGcmAead {
   if (key.length !== 16 && key.length !== 32) {
@@ -197,6 +203,7 @@ function nativeOpen(
 /** Fallback without WebAssembly SIMD: node's GCM per packet; batches are plain loops. */
 class NodeGcmAead implements FastGcmAead {
   readonly implementation = 'node-gcm';
+  readonly ghash = 'openssl';
   readonly algorithm: GcmName;
   private readonly key: Uint8Array;
 
@@ -230,6 +237,7 @@ class NodeGcmAead implements FastGcmAead {
 
 class WasmGcmAead implements FastGcmAead {
   readonly implementation = 'wasm-simd';
+  readonly ghash: GhashMultiply;
   readonly algorithm: GcmName;
   /** For the rare input too large for the kernel's staging area. */
   private readonly key: Uint8Array;
@@ -243,6 +251,7 @@ class WasmGcmAead implements FastGcmAead {
     this.algorithm = key.length === 16 ? 'aes-128-gcm' : 'aes-256-gcm';
     this.key = Uint8Array.from(key);
     this.kernel = kernel;
+    this.ghash = kernel.layout.options.multiply;
     this.ecb = createCipheriv(key.length === 16 ? 'aes-128-ecb' : 'aes-256-ecb', this.key, null);
     this.ecb.setAutoPadding(false);
     // Hash subkey H = E(K, 0^128) (SP 800-38D §6.4).

@@ -7,6 +7,7 @@
  * ~1.1 µs for `update()` on a long-lived AES-ECB context, and a JS ChaCha20 block avoids a cipher object per packet.
  */
 import { createFastGcmAead } from './fast-gcm.js';
+import { sharedGcmKernel } from './ghash.js';
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, type CipherGCMTypes } from 'node:crypto';
 import { QuicEncodeError } from '../errors.js';
 import { AEAD_NONCE_LENGTH, checkAlgorithm, checkHkdfExpandLength, checkKeyLength, createJsHeaderProtector } from './noble.js';
@@ -114,14 +115,19 @@ function hmac(hash: HashAlgorithm, key: Uint8Array, ...parts: Uint8Array[]): Buf
 
 /**
  * How the node provider computes AES-GCM.
+ * - `'wasm-ct'` (the default): AES from one long-lived OpenSSL ECB object per key (the CTR keystream, also for whole batches),
+ *   GHASH and the CTR XOR in a WebAssembly SIMD kernel that multiplies by H with integer multiplications in
+ *   constant time (no memory access or branch depends on the key or the data; 5 KiB of powers of H per key,
+ *   fast-gcm.ts, ghash.ts). About 1.5x the packets/s of `'openssl'` per packet and 2.5-3x in batches (see
+ *   bench/gcm.bench.ts and bench/index.ts).
  * - `'openssl'`: a node:crypto cipher object per packet. Constant time (OpenSSL uses AES-NI and PCLMULQDQ);
  *   ~2.4 µs of each packet goes to creating the object (~130k sealed 1200-byte packets/s per core here).
- * - `'wasm-table'`: AES from one long-lived OpenSSL ECB object per key (the CTR keystream, also for whole batches),
- *   GHASH and the CTR XOR in a WebAssembly SIMD kernel with 8 KiB of per-key tables (fast-gcm.ts): about 2x the
- *   packets/s per packet and 4x in batches. Table-driven GHASH is NOT constant-time: a process sharing the CPU caches
- *   could learn about the GHASH key. Choose it knowingly.
+ * - `'wasm-table'`: the same with GHASH from 8 KiB of per-key tables: faster, but table-driven GHASH is NOT
+ *   constant-time: a process sharing the CPU caches could learn about the GHASH key. Choose it knowingly.
+ * All fall back to `'openssl'` for ChaCha20-Poly1305, and the wasm engines to createCipheriv GCM on a runtime
+ * without WebAssembly SIMD.
  */
-export type NodeAesGcmEngine = 'openssl' | 'wasm-table';
+export type NodeAesGcmEngine = 'openssl' | 'wasm-ct' | 'wasm-table';
 
 export interface NodeCryptoProviderOptions {
   aesGcm?: NodeAesGcmEngine;
@@ -129,16 +135,18 @@ export interface NodeCryptoProviderOptions {
 
 /** A CryptoProvider on node:crypto; see {@link NodeAesGcmEngine} for the AES-GCM engines. */
 export function createNodeCryptoProvider(opts: NodeCryptoProviderOptions = {}): CryptoProvider {
-  const engine = opts.aesGcm ?? 'openssl';
-  if (engine !== 'openssl' && engine !== 'wasm-table') throw new QuicEncodeError(`unknown AES-GCM engine ${String(engine)}`);
+  const engine = opts.aesGcm ?? 'wasm-ct';
+  if (engine !== 'openssl' && engine !== 'wasm-ct' && engine !== 'wasm-table') {
+    throw new QuicEncodeError(`unknown AES-GCM engine ${String(engine)}`);
+  }
   return {
     ...nodeBase,
-    name: engine === 'openssl' ? 'node' : `node+${engine}`,
+    name: `node+${engine}`,
     createAead(algorithm, key) {
-      if (engine === 'wasm-table' && algorithm !== 'chacha20-poly1305') {
+      if (engine !== 'openssl' && algorithm !== 'chacha20-poly1305') {
         checkAlgorithm(algorithm);
         checkKeyLength(algorithm, key, 'AEAD key');
-        return createFastGcmAead(key);
+        return createFastGcmAead(key, sharedGcmKernel(engine === 'wasm-ct' ? 'ct' : 'table'));
       }
       return new NodeAead(algorithm, key);
     },
@@ -181,6 +189,6 @@ const nodeBase: CryptoProvider = {
   },
 };
 
-/** The default node:crypto provider (constant-time OpenSSL AES-GCM). */
+/** The default node:crypto provider: constant-time AES-GCM with the `'wasm-ct'` engine, OpenSSL for the rest. */
 export const nodeCryptoProvider: CryptoProvider = createNodeCryptoProvider();
 

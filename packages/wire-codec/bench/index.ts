@@ -53,6 +53,36 @@ const nodeCipherivProvider: CryptoProvider = {
   createAead: (algorithm, key) => createNodeCipherivAead(algorithm, key),
 };
 
+/**
+ * A bulk sender's packets: each call writes the next 1-RTT packet (short header, one STREAM frame filling the
+ * datagram) into `job.packet` and sets the job's layout for sealing.
+ */
+function streamPacketWriter(provider: CryptoProvider): { writeNext(job: PacketSealJob): void; dataLength: number } {
+  const streamId = 4;
+  const dataLength = DATAGRAM - HEADER - TAG - streamFrameOverhead(streamId, 1 << 20, 1000, false);
+  const appData = provider.randomFill(new Uint8Array(1 << 16));
+  let pn = 1000;
+  let offset = 1 << 20;
+  return {
+    dataLength,
+    writeNext(job) {
+      const w = new Writer(job.packet);
+      job.pnOffset = writeShortHeader(w, { dcid: DCID, packetNumber: pn & 0xffff, pnLength: PN_LENGTH, keyPhase: false });
+      const start = offset & 0x7fff;
+      const frame: Frame = { type: 'stream', streamId, offset, fin: false, data: appData.subarray(start, start + dataLength), explicitLength: false };
+      encodeFrame(frame, w);
+      job.packetNumber = pn++;
+      job.payloadEnd = w.offset;
+      offset += dataLength;
+      if (offset >= OFFSET_WRAP) offset = 1 << 20; // keep the offset varint 4 bytes long, as sized above
+    },
+  };
+}
+
+function newSealJob(): PacketSealJob {
+  return { packet: new Uint8Array(DATAGRAM), pnOffset: 0, pnLength: PN_LENGTH, packetNumber: 0, payloadEnd: 0, length: 0 };
+}
+
 interface PacketBench {
   seal: Measurement;
   open: Measurement;
@@ -62,25 +92,12 @@ function packetBench(label: string, provider: CryptoProvider, algorithm: AeadAlg
   const keys = randomKeys(algorithm);
   const tx = new PacketProtection(provider, algorithm, keys);
   const rx = new PacketProtection(provider, algorithm, keys);
-  const streamId = 4;
-  const dataLength = DATAGRAM - HEADER - TAG - streamFrameOverhead(streamId, 1 << 20, 1000, false);
-  const appData = provider.randomFill(new Uint8Array(1 << 16));
-  const buf = new Uint8Array(DATAGRAM);
-  const w = new Writer(buf);
-  let pn = 1000;
-  let offset = 1 << 20;
-
+  const source = streamPacketWriter(provider);
+  const dataLength = source.dataLength;
+  const job = newSealJob();
   const sealOne = (): number => {
-    w.offset = 0;
-    const pnOffset = writeShortHeader(w, { dcid: DCID, packetNumber: pn & 0xffff, pnLength: PN_LENGTH, keyPhase: false });
-    const start = offset & 0x7fff;
-    const frame: Frame = { type: 'stream', streamId, offset, fin: false, data: appData.subarray(start, start + dataLength), explicitLength: false };
-    encodeFrame(frame, w);
-    const n = tx.seal(buf, pnOffset, PN_LENGTH, pn, w.offset);
-    pn++;
-    offset += dataLength;
-    if (offset >= OFFSET_WRAP) offset = 1 << 20; // keep the offset varint 4 bytes long, as sized above
-    return n;
+    source.writeNext(job);
+    return tx.seal(job.packet, job.pnOffset, PN_LENGTH, job.packetNumber, job.payloadEnd);
   };
   const seal = measure(`${label} seal+encode`, () => {
     if (sealOne() !== DATAGRAM) throw new Error('packet is not 1200 bytes');
@@ -89,10 +106,11 @@ function packetBench(label: string, provider: CryptoProvider, algorithm: AeadAlg
   // A window of sealed packets to open, with consecutive packet numbers.
   const count = 256;
   const sealed: Uint8Array[] = [];
-  const firstPn = pn;
+  let firstPn = 0;
   for (let i = 0; i < count; i++) {
     sealOne();
-    sealed.push(buf.slice());
+    if (i === 0) firstPn = job.packetNumber;
+    sealed.push(job.packet.slice());
   }
   const work = new Uint8Array(DATAGRAM);
   let i = 0;
@@ -114,24 +132,11 @@ function batchBench(label: string, provider: CryptoProvider, algorithm: AeadAlgo
   const keys = randomKeys(algorithm);
   const tx = new PacketProtection(provider, algorithm, keys);
   const rx = new PacketProtection(provider, algorithm, keys);
-  const streamId = 4;
-  const dataLength = DATAGRAM - HEADER - TAG - streamFrameOverhead(streamId, 1 << 20, 1000, false);
-  const appData = provider.randomFill(new Uint8Array(1 << 16));
-  const jobs: PacketSealJob[] = [];
-  for (let i = 0; i < batch; i++) jobs.push({ packet: new Uint8Array(DATAGRAM), pnOffset: 0, pnLength: PN_LENGTH, packetNumber: 0, payloadEnd: 0, length: 0 });
-  let pn = 1000;
-  let offset = 1 << 20;
+  const source = streamPacketWriter(provider);
+  const dataLength = source.dataLength;
+  const jobs = Array.from({ length: batch }, newSealJob);
   const sealBatchOnce = (): void => {
-    for (const job of jobs) {
-      const w = new Writer(job.packet);
-      job.pnOffset = writeShortHeader(w, { dcid: DCID, packetNumber: pn & 0xffff, pnLength: PN_LENGTH, keyPhase: false });
-      const start = offset & 0x7fff;
-      encodeFrame({ type: 'stream', streamId, offset, fin: false, data: appData.subarray(start, start + dataLength), explicitLength: false }, w);
-      job.packetNumber = pn++;
-      job.payloadEnd = w.offset;
-      offset += dataLength;
-      if (offset >= OFFSET_WRAP) offset = 1 << 20; // keep the offset varint 4 bytes long, as sized above
-    }
+    for (const job of jobs) source.writeNext(job);
     tx.sealBatch(jobs);
   };
   const perPacket = (m: Measurement): Measurement => ({ name: m.name, nsPerOp: m.nsPerOp / batch, opsPerSec: m.opsPerSec * batch });
@@ -139,8 +144,9 @@ function batchBench(label: string, provider: CryptoProvider, algorithm: AeadAlgo
 
   const rounds = 8;
   const sealed: Uint8Array[][] = [];
-  const firstPn = pn;
+  let firstPn = 0;
   for (let r = 0; r < rounds; r++) {
+    if (r === 0) firstPn = jobs[0]!.packetNumber + batch; // the next batch written starts here
     sealBatchOnce();
     sealed.push(jobs.map((j) => j.packet.slice()));
   }

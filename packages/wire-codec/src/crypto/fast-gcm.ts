@@ -259,6 +259,22 @@ class WasmGcmAead implements FastGcmAead {
     this.slot = kernel.assignSlot();
   }
 
+  /**
+   * Copies the AAD and the input (plaintext, or ciphertext with its tag) into the kernel's staging area and fills the
+   * keystream for `length` bytes of data; returns where the data starts in kernel memory.
+   */
+  private stage(nonce: Uint8Array, aad: Uint8Array, input: Uint8Array, length: number): number {
+    const k = this.kernel;
+    const aadAt = k.layout.data;
+    const dataAt = aadAt + pad16(aad.length);
+    k.mem.set(aad, aadAt);
+    k.mem.set(input, dataAt);
+    const blocks = counterBlockCount(length);
+    this.writeCounters(nonce, k.layout.ctr, blocks);
+    this.encryptCounters(blocks);
+    return dataAt;
+  }
+
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, outOffset = 0): number {
     checkNonce(nonce);
     const length = plaintext.length;
@@ -267,16 +283,9 @@ class WasmGcmAead implements FastGcmAead {
     if (!fits(k, aad.length, length)) {
       return nativeSeal(this.algorithm, this.key, nonce, aad, plaintext, out, outOffset);
     }
-    const mem = k.mem;
-    const aadAt = k.layout.data;
-    const dataAt = aadAt + pad16(aad.length);
-    mem.set(aad, aadAt);
-    mem.set(plaintext, dataAt);
-    const blocks = counterBlockCount(length);
-    this.writeCounters(nonce, k.layout.ctr, blocks);
-    this.encryptCounters(blocks);
-    k.seal(k.bindTable(this.table, this.slot), k.layout.keystream, dataAt, length, aadAt, aad.length);
-    out.set(mem.subarray(dataAt, dataAt + length + AEAD_TAG_LENGTH), outOffset);
+    const dataAt = this.stage(nonce, aad, plaintext, length);
+    k.seal(k.bindTable(this.table, this.slot), k.layout.keystream, dataAt, length, k.layout.data, aad.length);
+    out.set(k.mem.subarray(dataAt, dataAt + length + AEAD_TAG_LENGTH), outOffset);
     return length + AEAD_TAG_LENGTH;
   }
 
@@ -289,18 +298,11 @@ class WasmGcmAead implements FastGcmAead {
     if (!fits(k, aad.length, length)) {
       return nativeOpen(this.algorithm, this.key, nonce, aad, ciphertext, out, outOffset);
     }
-    const mem = k.mem;
-    const aadAt = k.layout.data;
-    const dataAt = aadAt + pad16(aad.length);
-    mem.set(aad, aadAt);
-    mem.set(ciphertext, dataAt);
-    const blocks = counterBlockCount(length);
-    this.writeCounters(nonce, k.layout.ctr, blocks);
-    this.encryptCounters(blocks);
-    if (k.open(k.bindTable(this.table, this.slot), k.layout.keystream, dataAt, length, aadAt, aad.length) === 0) {
+    const dataAt = this.stage(nonce, aad, ciphertext, length);
+    if (k.open(k.bindTable(this.table, this.slot), k.layout.keystream, dataAt, length, k.layout.data, aad.length) === 0) {
       return -1; // `out` untouched
     }
-    out.set(mem.subarray(dataAt, dataAt + length), outOffset);
+    out.set(k.mem.subarray(dataAt, dataAt + length), outOffset);
     return length;
   }
 

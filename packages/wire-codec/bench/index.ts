@@ -28,7 +28,7 @@ import {
   type PacketOpenJob,
   type PacketSealJob,
 } from '../src/index.js';
-import { measure, printTable, type Measurement } from './harness.js';
+import { measureInterleaved, printTable, type BenchCase, type Measurement } from './harness.js';
 
 const DATAGRAM = 1200;
 const TAG = 16;
@@ -83,9 +83,10 @@ function newSealJob(): PacketSealJob {
   return { packet: new Uint8Array(DATAGRAM), pnOffset: 0, pnLength: PN_LENGTH, packetNumber: 0, payloadEnd: 0, length: 0 };
 }
 
+/** The seal and open workloads of one provider/engine configuration, ready to be measured. */
 interface PacketBench {
-  seal: Measurement;
-  open: Measurement;
+  seal: BenchCase;
+  open: BenchCase;
 }
 
 function packetBench(label: string, provider: CryptoProvider, algorithm: AeadAlgorithm): PacketBench {
@@ -99,9 +100,12 @@ function packetBench(label: string, provider: CryptoProvider, algorithm: AeadAlg
     source.writeNext(job);
     return tx.seal(job.packet, job.pnOffset, PN_LENGTH, job.packetNumber, job.payloadEnd);
   };
-  const seal = measure(`${label} seal+encode`, () => {
-    if (sealOne() !== DATAGRAM) throw new Error('packet is not 1200 bytes');
-  });
+  const seal: BenchCase = {
+    name: `${label} seal+encode`,
+    fn: () => {
+      if (sealOne() !== DATAGRAM) throw new Error('packet is not 1200 bytes');
+    },
+  };
 
   // A window of sealed packets to open, with consecutive packet numbers.
   const count = 256;
@@ -114,16 +118,19 @@ function packetBench(label: string, provider: CryptoProvider, algorithm: AeadAlg
   }
   const work = new Uint8Array(DATAGRAM);
   let i = 0;
-  const open = measure(`${label} decode+open`, () => {
-    const k = i++ % count;
-    work.set(sealed[k]!);
-    const header = parsePacketHeader(work, 0, { shortDcidLength: DCID.length });
-    if (header.form !== 'short') throw new Error('not a short header');
-    const opened = rx.open(work, header.pnOffset, firstPn + k - 1, false);
-    if (opened === null) throw new Error('authentication failed');
-    const frame = decodeFrame(new Reader(opened.payload));
-    if (frame.type !== 'stream' || frame.data.length !== dataLength) throw new Error('bad frame');
-  });
+  const open: BenchCase = {
+    name: `${label} decode+open`,
+    fn: () => {
+      const k = i++ % count;
+      work.set(sealed[k]!);
+      const header = parsePacketHeader(work, 0, { shortDcidLength: DCID.length });
+      if (header.form !== 'short') throw new Error('not a short header');
+      const opened = rx.open(work, header.pnOffset, firstPn + k - 1, false);
+      if (opened === null) throw new Error('authentication failed');
+      const frame = decodeFrame(new Reader(opened.payload));
+      if (frame.type !== 'stream' || frame.data.length !== dataLength) throw new Error('bad frame');
+    },
+  };
   return { seal, open };
 }
 
@@ -139,42 +146,40 @@ function batchBench(label: string, provider: CryptoProvider, algorithm: AeadAlgo
     for (const job of jobs) source.writeNext(job);
     tx.sealBatch(jobs);
   };
-  const perPacket = (m: Measurement): Measurement => ({ name: m.name, nsPerOp: m.nsPerOp / batch, opsPerSec: m.opsPerSec * batch });
-  const seal = perPacket(measure(`${label} seal+encode, batches of ${batch}`, sealBatchOnce, { batch: 20 }));
+  const seal: BenchCase = { name: `${label} seal+encode, batches of ${batch}`, fn: sealBatchOnce, opsPerCall: batch, batch: 20 };
 
   const rounds = 8;
   const sealed: Uint8Array[][] = [];
   let firstPn = 0;
   for (let r = 0; r < rounds; r++) {
-    if (r === 0) firstPn = jobs[0]!.packetNumber + batch; // the next batch written starts here
     sealBatchOnce();
+    if (r === 0) firstPn = jobs[0]!.packetNumber;
     sealed.push(jobs.map((j) => j.packet.slice()));
   }
   const work = jobs.map(() => new Uint8Array(DATAGRAM));
   const openJobs: PacketOpenJob[] = work.map((packet) => ({ packet, pnOffset: 0, largestPn: 0, isLong: false, result: null }));
   let r = 0;
-  const open = perPacket(
-    measure(
-      `${label} decode+open, batches of ${batch}`,
-      () => {
-        const round = r++ % rounds;
-        for (let i = 0; i < batch; i++) {
-          const job = openJobs[i]!;
-          job.packet.set(sealed[round]![i]!);
-          const header = parsePacketHeader(job.packet, 0, { shortDcidLength: DCID.length });
-          if (header.form !== 'short') throw new Error('not a short header');
-          job.pnOffset = header.pnOffset;
-          job.largestPn = firstPn + round * batch + i - 1;
-        }
-        if (rx.openBatch(openJobs) !== batch) throw new Error('authentication failed');
-        for (const job of openJobs) {
-          const frame = decodeFrame(new Reader(job.result!.payload));
-          if (frame.type !== 'stream' || frame.data.length !== dataLength) throw new Error('bad frame');
-        }
-      },
-      { batch: 20 },
-    ),
-  );
+  const open: BenchCase = {
+    name: `${label} decode+open, batches of ${batch}`,
+    fn: () => {
+      const round = r++ % rounds;
+      for (let i = 0; i < batch; i++) {
+        const job = openJobs[i]!;
+        job.packet.set(sealed[round]![i]!);
+        const header = parsePacketHeader(job.packet, 0, { shortDcidLength: DCID.length });
+        if (header.form !== 'short') throw new Error('not a short header');
+        job.pnOffset = header.pnOffset;
+        job.largestPn = firstPn + round * batch + i - 1;
+      }
+      if (rx.openBatch(openJobs) !== batch) throw new Error('authentication failed');
+      for (const job of openJobs) {
+        const frame = decodeFrame(new Reader(job.result!.payload));
+        if (frame.type !== 'stream' || frame.data.length !== dataLength) throw new Error('bad frame');
+      }
+    },
+    opsPerCall: batch,
+    batch: 20,
+  };
   return { seal, open };
 }
 
@@ -190,33 +195,47 @@ function ackBench(): Measurement[] {
   const w = new Writer(buf);
   encodeFrame(frame, w);
   const encoded = buf.slice(0, w.offset);
-  return [
-    measure('ACK frame, 32 ranges + ECN: encode', () => {
-      w.offset = 0;
-      encodeFrame(frame, w);
-    }),
-    measure('ACK frame, 32 ranges + ECN: decode', () => {
-      const f = parseFrames(encoded)[0]!;
-      if (f.type !== 'ack' || f.ranges.length !== 32) throw new Error('bad ack');
-    }),
-  ];
+  return measureInterleaved([
+    {
+      name: 'ACK frame, 32 ranges + ECN: encode',
+      fn: () => {
+        w.offset = 0;
+        encodeFrame(frame, w);
+      },
+    },
+    {
+      name: 'ACK frame, 32 ranges + ECN: decode',
+      fn: () => {
+        const f = parseFrames(encoded)[0]!;
+        if (f.type !== 'ack' || f.ranges.length !== 32) throw new Error('bad ack');
+      },
+    },
+  ]);
 }
 
-const rows: Measurement[] = [];
-// The default node provider: constant-time AES-GCM with the 'wasm-ct' engine.
-const node = packetBench('node (wasm-ct)     aes-128-gcm', nodeCryptoProvider, 'aes-128-gcm');
-const naive = packetBench('createCipheriv     aes-128-gcm', nodeCipherivProvider, 'aes-128-gcm');
-const noble = packetBench('@noble             aes-128-gcm', nobleCryptoProvider, 'aes-128-gcm');
-rows.push(node.seal, node.open, naive.seal, naive.open, noble.seal, noble.open);
-const nodeBatch = batchBench('node (wasm-ct)     aes-128-gcm', nodeCryptoProvider, 'aes-128-gcm', 32);
 const wasmTable = createNodeCryptoProvider({ aesGcm: 'wasm-table' });
-const table = packetBench('node+wasm-table    aes-128-gcm', wasmTable, 'aes-128-gcm');
-const tableBatch = batchBench('node+wasm-table    aes-128-gcm', wasmTable, 'aes-128-gcm', 32);
-rows.push(nodeBatch.seal, nodeBatch.open, table.seal, table.open, tableBatch.seal, tableBatch.open);
-const nodeChacha = packetBench('node               chacha20   ', nodeCryptoProvider, 'chacha20-poly1305');
-const nobleChacha = packetBench('@noble             chacha20   ', nobleCryptoProvider, 'chacha20-poly1305');
-rows.push(nodeChacha.seal, nodeChacha.open, nobleChacha.seal, nobleChacha.open);
-rows.push(...ackBench());
+const configs = {
+  // The default node provider: constant-time AES-GCM with the 'wasm-ct' engine.
+  node: packetBench('node (wasm-ct)     aes-128-gcm', nodeCryptoProvider, 'aes-128-gcm'),
+  naive: packetBench('createCipheriv     aes-128-gcm', nodeCipherivProvider, 'aes-128-gcm'),
+  noble: packetBench('@noble             aes-128-gcm', nobleCryptoProvider, 'aes-128-gcm'),
+  nodeBatch: batchBench('node (wasm-ct)     aes-128-gcm', nodeCryptoProvider, 'aes-128-gcm', 32),
+  table: packetBench('node+wasm-table    aes-128-gcm', wasmTable, 'aes-128-gcm'),
+  tableBatch: batchBench('node+wasm-table    aes-128-gcm', wasmTable, 'aes-128-gcm', 32),
+  nodeChacha: packetBench('node               chacha20   ', nodeCryptoProvider, 'chacha20-poly1305'),
+  nobleChacha: packetBench('@noble             chacha20   ', nobleCryptoProvider, 'chacha20-poly1305'),
+};
+type Config = keyof typeof configs;
+const names = Object.keys(configs) as Config[];
+// Seal variants interleaved with one another, then open variants, so each ratio below compares like with like.
+const sealRows = measureInterleaved(names.map((k) => configs[k].seal));
+const openRows = measureInterleaved(names.map((k) => configs[k].open));
+const results = Object.fromEntries(names.map((k, i) => [k, { seal: sealRows[i]!, open: openRows[i]! }])) as Record<
+  Config,
+  { seal: Measurement; open: Measurement }
+>;
+const { node, naive, noble, nodeBatch, table, tableBatch } = results;
+const rows: Measurement[] = [...names.flatMap((k) => [results[k].seal, results[k].open]), ...ackBench()];
 
 console.log(`@pathquic/wire-codec bench — node ${process.version}, 1200-byte 1-RTT packets carrying one STREAM frame`);
 printTable(rows);

@@ -15,6 +15,7 @@ import type { PacketKeys } from './crypto/keys.js';
 import { makeNonce } from './crypto/keys.js';
 import { aeadOpenBatch, aeadSealBatch, createAeadJob, type AeadJob } from './crypto/fast-gcm.js';
 import {
+  AEAD_NONCE_LENGTH,
   AEAD_TAG_LENGTH,
   HP_SAMPLE_LENGTH,
   type Aead,
@@ -38,7 +39,6 @@ const HEADER_FORM_BIT = 0x80; // RFC 9000 §17.2
 // RFC 9001 §5.4.2: the sample starts 4 bytes after the start of the packet number, as if it were 4 bytes long.
 const SAMPLE_OFFSET_FROM_PN = 4;
 const MAX_PN_LENGTH = 4;
-const NONCE_LENGTH = 12; // RFC 9001 §5.3: every QUIC AEAD has a 96-bit nonce
 const MASK_LENGTH = 5; // RFC 9001 §5.4.1: 1 byte for byte 0, up to 4 for the packet number
 
 /** What `open` recovers from a packet. */
@@ -76,14 +76,14 @@ export class PacketProtection {
   readonly pathId: number;
   private readonly iv: Uint8Array;
   private readonly hpKey: Uint8Array;
-  private readonly nonce = new Uint8Array(NONCE_LENGTH);
+  private readonly nonce = new Uint8Array(AEAD_NONCE_LENGTH);
   private readonly mask = new Uint8Array(MASK_LENGTH);
   private aeadJobPool: AeadJob[] | undefined;
   private maskPool: Uint8Array | undefined;
   private ownerPool: Uint32Array | undefined;
 
   constructor(provider: CryptoProvider, algorithm: AeadAlgorithm, keys: PacketKeys, opts: PacketProtectionOptions = {}) {
-    if (keys.iv.length !== NONCE_LENGTH) throw new QuicEncodeError(`packet-protection IV must be 12 bytes, got ${keys.iv.length}`);
+    if (keys.iv.length !== AEAD_NONCE_LENGTH) throw new QuicEncodeError(`packet-protection IV must be 12 bytes, got ${keys.iv.length}`);
     this.algorithm = algorithm;
     this.aead = provider.createAead(algorithm, keys.key);
     this.headerProtector = opts.headerProtector ?? provider.createHeaderProtector(algorithm, keys.hp);
@@ -269,7 +269,7 @@ export class PacketProtection {
     const pool = (this.aeadJobPool ??= []);
     while (pool.length < count) {
       const job = createAeadJob();
-      job.nonce = new Uint8Array(NONCE_LENGTH);
+      job.nonce = new Uint8Array(AEAD_NONCE_LENGTH);
       pool.push(job);
     }
     return pool;

@@ -20,13 +20,11 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { Cipher } from 'node:crypto';
 import { QuicEncodeError } from '../errors.js';
-import { AEAD_TAG_LENGTH } from './provider.js';
+import { AEAD_TAG_LENGTH, checkAeadNonce, checkAeadOutput } from './provider.js';
 import type { Aead } from './provider.js';
 import { NONCE, sharedGcmKernel } from './ghash.js';
 import type { GcmKernel, GhashMultiply } from './ghash.js';
 
-/** SP 800-38D §5.2.1.1: GCM with a 96-bit IV; RFC 9001 §5.3: the AEAD nonce is 12 bytes. */
-const NONCE_LENGTH = 12;
 const BLOCK = 16;
 
 /**
@@ -119,18 +117,6 @@ export function createFastGcmAead(key: Uint8Array, kernel: GcmKernel | null = sh
 
 // ---------------------------------------------------------------------------------------------------------
 
-function checkNonce(nonce: Uint8Array): void {
-  if (nonce.length !== NONCE_LENGTH) {
-    throw new QuicEncodeError(`AEAD nonce must be ${NONCE_LENGTH} bytes, got ${nonce.length}`);
-  }
-}
-
-function checkOut(out: Uint8Array, outOffset: number, length: number): void {
-  if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + length > out.length) {
-    throw new QuicEncodeError(`AEAD output needs ${length} bytes at offset ${outOffset} of a ${out.length}-byte buffer`);
-  }
-}
-
 /** Every misuse is reported before any job is processed. */
 function validateJobs(jobs: readonly AeadJob[], count: number, sealing: boolean): void {
   if (!Number.isInteger(count) || count < 0 || count > jobs.length) {
@@ -138,9 +124,9 @@ function validateJobs(jobs: readonly AeadJob[], count: number, sealing: boolean)
   }
   for (let i = 0; i < count; i++) {
     const job = jobs[i]!;
-    checkNonce(job.nonce);
+    checkAeadNonce(job.nonce);
     const length = sealing ? job.input.length + AEAD_TAG_LENGTH : job.input.length - AEAD_TAG_LENGTH;
-    if (length >= 0) checkOut(job.out, job.outOffset, length);
+    if (length >= 0) checkAeadOutput(job.out, job.outOffset, length);
   }
 }
 
@@ -213,16 +199,16 @@ class NodeGcmAead implements FastGcmAead {
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, outOffset = 0): number {
-    checkNonce(nonce);
-    checkOut(out, outOffset, plaintext.length + AEAD_TAG_LENGTH);
+    checkAeadNonce(nonce);
+    checkAeadOutput(out, outOffset, plaintext.length + AEAD_TAG_LENGTH);
     return nativeSeal(this.algorithm, this.key, nonce, aad, plaintext, out, outOffset);
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array, outOffset = 0): number {
-    checkNonce(nonce);
+    checkAeadNonce(nonce);
     const length = ciphertext.length - AEAD_TAG_LENGTH;
     if (length < 0) return -1;
-    checkOut(out, outOffset, length);
+    checkAeadOutput(out, outOffset, length);
     return nativeOpen(this.algorithm, this.key, nonce, aad, ciphertext, out, outOffset);
   }
 
@@ -276,9 +262,9 @@ class WasmGcmAead implements FastGcmAead {
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, outOffset = 0): number {
-    checkNonce(nonce);
+    checkAeadNonce(nonce);
     const length = plaintext.length;
-    checkOut(out, outOffset, length + AEAD_TAG_LENGTH);
+    checkAeadOutput(out, outOffset, length + AEAD_TAG_LENGTH);
     const k = this.kernel;
     if (!fits(k, aad.length, length)) {
       return nativeSeal(this.algorithm, this.key, nonce, aad, plaintext, out, outOffset);
@@ -290,10 +276,10 @@ class WasmGcmAead implements FastGcmAead {
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array, outOffset = 0): number {
-    checkNonce(nonce);
+    checkAeadNonce(nonce);
     const length = ciphertext.length - AEAD_TAG_LENGTH;
     if (length < 0) return -1; // too short to hold a tag: cannot be authentic
-    checkOut(out, outOffset, length);
+    checkAeadOutput(out, outOffset, length);
     const k = this.kernel;
     if (!fits(k, aad.length, length)) {
       return nativeOpen(this.algorithm, this.key, nonce, aad, ciphertext, out, outOffset);

@@ -16,6 +16,8 @@ import {
   AEAD_TAG_LENGTH,
   HP_SAMPLE_LENGTH,
   hashLength,
+  checkAeadNonce,
+  checkAeadOutput,
   keyLength,
   type Aead,
   type AeadAlgorithm,
@@ -23,9 +25,6 @@ import {
   type HashAlgorithm,
   type HeaderProtector,
 } from './provider.js';
-
-/** Length of every QUIC AEAD nonce: all suites QUIC allows use 96-bit nonces (RFC 9001 §5.3, RFC 5116). */
-export const AEAD_NONCE_LENGTH = 12;
 
 /** @internal Throws a programmer error unless `key` has the length `algorithm` needs. */
 export function checkKeyLength(algorithm: AeadAlgorithm, key: Uint8Array, what: string): void {
@@ -205,11 +204,9 @@ class NobleAead implements Aead {
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, outOffset = 0): number {
-    if (nonce.length !== AEAD_NONCE_LENGTH) throw new QuicEncodeError('AEAD nonce must be 12 bytes');
+    checkAeadNonce(nonce);
     const sealedLength = plaintext.length + AEAD_TAG_LENGTH;
-    if (outOffset < 0 || outOffset + sealedLength > out.length) {
-      throw new QuicEncodeError(`no room for ${sealedLength} sealed bytes at offset ${outOffset}`);
-    }
+    checkAeadOutput(out, outOffset, sealedLength);
     if (this.isChaCha) {
       // noble's ChaCha20-Poly1305 writes into a caller buffer and copies the plaintext in first, so an
       // exactly-aliased plaintext is fine.
@@ -222,12 +219,10 @@ class NobleAead implements Aead {
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array, outOffset = 0): number {
-    if (nonce.length !== AEAD_NONCE_LENGTH) throw new QuicEncodeError('AEAD nonce must be 12 bytes');
+    checkAeadNonce(nonce);
     const plaintextLength = ciphertext.length - AEAD_TAG_LENGTH;
     if (plaintextLength < 0) return -1;
-    if (outOffset < 0 || outOffset + plaintextLength > out.length) {
-      throw new QuicEncodeError(`no room for ${plaintextLength} plaintext bytes at offset ${outOffset}`);
-    }
+    checkAeadOutput(out, outOffset, plaintextLength);
     try {
       // Both noble AEADs verify the tag before producing any plaintext, so a failure leaves `out` untouched.
       if (this.isChaCha) {

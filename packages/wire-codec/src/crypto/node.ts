@@ -10,8 +10,8 @@ import { createFastGcmAead } from './fast-gcm.js';
 import { sharedGcmKernel } from './ghash.js';
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, type CipherGCMTypes } from 'node:crypto';
 import { QuicEncodeError } from '../errors.js';
-import { AEAD_NONCE_LENGTH, checkAlgorithm, checkHkdfExpandLength, checkKeyLength, createJsHeaderProtector } from './noble.js';
-import { AEAD_TAG_LENGTH, hashLength, type Aead, type AeadAlgorithm, type CryptoProvider, type HashAlgorithm } from './provider.js';
+import { checkAlgorithm, checkHkdfExpandLength, checkKeyLength, createJsHeaderProtector } from './noble.js';
+import { AEAD_TAG_LENGTH, checkAeadNonce, checkAeadOutput, hashLength, type Aead, type AeadAlgorithm, type CryptoProvider, type HashAlgorithm } from './provider.js';
 
 const AUTH_TAG_OPTIONS = { authTagLength: AEAD_TAG_LENGTH } as const;
 
@@ -37,12 +37,10 @@ class NodeAead implements Aead {
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, outOffset = 0): number {
-    if (nonce.length !== AEAD_NONCE_LENGTH) throw new QuicEncodeError('AEAD nonce must be 12 bytes');
+    checkAeadNonce(nonce);
     const length = plaintext.length;
     const sealedLength = length + AEAD_TAG_LENGTH;
-    if (outOffset < 0 || outOffset + sealedLength > out.length) {
-      throw new QuicEncodeError(`no room for ${sealedLength} sealed bytes at offset ${outOffset}`);
-    }
+    checkAeadOutput(out, outOffset, sealedLength);
     let ciphertext: Buffer;
     let tag: Buffer;
     if (this.isChaCha) {
@@ -66,12 +64,10 @@ class NodeAead implements Aead {
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, out: Uint8Array, outOffset = 0): number {
-    if (nonce.length !== AEAD_NONCE_LENGTH) throw new QuicEncodeError('AEAD nonce must be 12 bytes');
+    checkAeadNonce(nonce);
     const length = ciphertext.length - AEAD_TAG_LENGTH;
     if (length < 0) return -1;
-    if (outOffset < 0 || outOffset + length > out.length) {
-      throw new QuicEncodeError(`no room for ${length} plaintext bytes at offset ${outOffset}`);
-    }
+    checkAeadOutput(out, outOffset, length);
     const body = ciphertext.subarray(0, length);
     const tag = ciphertext.subarray(length);
     let plaintext: Buffer;

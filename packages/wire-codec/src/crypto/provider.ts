@@ -3,6 +3,7 @@
  * (@noble/ciphers + @noble/hashes) and the fast one (node:crypto) are interchangeable and are held to the
  * same RFC 9001 test vectors.
  */
+import { QuicEncodeError } from '../errors.js';
 
 /** AEADs QUIC uses (RFC 9001 §5.3: every TLS 1.3 suite except TLS_AES_128_CCM_8_SHA256). */
 export type AeadAlgorithm = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
@@ -11,6 +12,8 @@ export type HashAlgorithm = 'sha256' | 'sha384';
 
 /** Every QUIC AEAD has a 16-byte tag (RFC 9001 §5.3). */
 export const AEAD_TAG_LENGTH = 16;
+/** Length of every QUIC AEAD nonce: all suites QUIC allows use 96-bit nonces (RFC 9001 §5.3, RFC 5116). */
+export const AEAD_NONCE_LENGTH = 12;
 /** Header-protection sample length (RFC 9001 §5.4.2). */
 export const HP_SAMPLE_LENGTH = 16;
 
@@ -47,6 +50,20 @@ export interface CryptoProvider {
   createHeaderProtector(algorithm: AeadAlgorithm, hpKey: Uint8Array): HeaderProtector;
   /** Fills `buf` with cryptographically strong random bytes and returns it. */
   randomFill(buf: Uint8Array): Uint8Array;
+}
+
+/** Checks an `Aead` nonce argument; a wrong length is a programmer error. */
+export function checkAeadNonce(nonce: Uint8Array): void {
+  if (nonce.length !== AEAD_NONCE_LENGTH) {
+    throw new QuicEncodeError(`AEAD nonce must be ${AEAD_NONCE_LENGTH} bytes, got ${nonce.length}`);
+  }
+}
+
+/** Checks that `length` output bytes fit at `out[outOffset]`; not fitting is a programmer error. */
+export function checkAeadOutput(out: Uint8Array, outOffset: number, length: number): void {
+  if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + length > out.length) {
+    throw new QuicEncodeError(`AEAD output needs ${length} bytes at offset ${outOffset} of a ${out.length}-byte buffer`);
+  }
 }
 
 export function keyLength(algorithm: AeadAlgorithm): number {

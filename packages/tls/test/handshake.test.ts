@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { CipherSuite, NamedGroup, SignatureScheme } from '../src/index.js';
+import { baseClient, baseServer, handshake, identity, secretOf, type Pair } from './harness.js';
+
+function expectMatchingSecrets(p: Pair): void {
+  for (const level of ['handshake', 'application'] as const) {
+    const c2s = secretOf(p.client, level, 'write');
+    const s2c = secretOf(p.server, level, 'write');
+    expect(c2s, `client ${level} write`).toBeDefined();
+    expect(s2c, `server ${level} write`).toBeDefined();
+    expect(secretOf(p.server, level, 'read')).toEqual(c2s);
+    expect(secretOf(p.client, level, 'read')).toEqual(s2c);
+    expect(c2s).not.toEqual(s2c);
+  }
+}
+
+describe('in-memory handshake', () => {
+  it('completes with defaults (x25519, AES-128-GCM, ECDSA P-256)', () => {
+    const p = handshake(baseClient(), baseServer());
+    expect(p.client.error).toBeUndefined();
+    expect(p.server.error).toBeUndefined();
+    expect(p.client.complete).toBe(true);
+    expect(p.server.complete).toBe(true);
+    expectMatchingSecrets(p);
+    expect(p.client.endpoint.alpn).toBe('h3');
+    expect(p.server.endpoint.alpn).toBe('h3');
+    expect(p.client.endpoint.cipherSuite).toBe(CipherSuite.TLS_AES_128_GCM_SHA256);
+    expect(p.client.endpoint.peerTransportParameters).toEqual(Uint8Array.of(0x04, 0x04, 0x80, 0x10, 0x00, 0x00));
+    expect(p.server.endpoint.peerTransportParameters).toEqual(Uint8Array.of(0x01, 0x02, 0x43, 0xe8));
+    expect(p.server.endpoint.serverName).toBe('localhost');
+    expect(p.client.endpoint.peerCertificates?.[0]?.subject).toContain('localhost');
+  });
+
+  for (const suite of [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_CHACHA20_POLY1305_SHA256]) {
+    for (const group of [NamedGroup.x25519, NamedGroup.secp256r1]) {
+      for (const cert of ['leaf-ecdsa', 'leaf-rsa', 'leaf-ed25519']) {
+        it(`suite 0x${suite.toString(16)} group 0x${group.toString(16)} ${cert}`, () => {
+          const p = handshake(
+            baseClient({ cipherSuites: [suite], groups: [group] }),
+            baseServer({ certificate: identity(cert) }),
+          );
+          expect(p.client.error?.message).toBeUndefined();
+          expect(p.server.error?.message).toBeUndefined();
+          expect(p.client.complete && p.server.complete).toBe(true);
+          expectMatchingSecrets(p);
+          const s = p.client.secrets[0]!;
+          expect(s.cipherSuite).toBe(suite);
+          expect(s.hash).toBe(suite === CipherSuite.TLS_AES_256_GCM_SHA384 ? 'sha384' : 'sha256');
+        });
+      }
+    }
+  }
+
+  it('signature schemes: RSA uses rsa_pss_rsae_sha256, Ed25519 ed25519', () => {
+    const p = handshake(baseClient({ signatureSchemes: [SignatureScheme.rsa_pss_rsae_sha256] }), baseServer({ certificate: identity('leaf-rsa') }));
+    expect(p.client.complete).toBe(true);
+    const q = handshake(baseClient({ signatureSchemes: [SignatureScheme.ecdsa_secp256r1_sha256] }), baseServer({ certificate: identity('leaf-rsa') }));
+    expect(q.server.error?.alert).toBe(40);
+  });
+});

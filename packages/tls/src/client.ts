@@ -8,15 +8,14 @@ import {
 } from './certificates.js';
 import { ExtensionType, HandshakeType, PskKeyExchangeMode, TLS12_VERSION, TLS13_VERSION, type NamedGroup } from './codes.js';
 import type { CryptoLevel, SessionTicket, TlsClientConfig } from './config.js';
-import { CERTIFICATE_SIGNATURE_SCHEMES, EXT, QUIC_PROTOCOL_VIOLATION, QuicProfileError, TlsEndpoint } from './endpoint.js';
+import { CERTIFICATE_SIGNATURE_SCHEMES, QUIC_PROTOCOL_VIOLATION, QuicProfileError, TlsEndpoint } from './endpoint.js';
 import { AlertDescription, TlsAlertError, TlsConfigError } from './errors.js';
 import type { KeyShare } from './key-exchange.js';
 import {
   KeySchedule,
   PendingTranscript,
-  Transcript,
+  type Transcript,
   digest,
-  finishedKey,
   finishedVerifyData,
   hashLengthOf,
   resumptionPsk,
@@ -35,7 +34,6 @@ import {
   encodeOfferedPsks,
   encodeServerName,
   encodeU16List,
-  equalBytes,
   expectEmpty,
   parseAlpn,
   parseCertificate,

@@ -7,7 +7,6 @@ import {
   type CertificateIdentity,
 } from './certificates.js';
 import {
-  ExtensionType,
   HELLO_RETRY_REQUEST_RANDOM,
   HandshakeType,
   PskKeyExchangeMode,

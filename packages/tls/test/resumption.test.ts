@@ -8,7 +8,9 @@ import {
   formatKeyLogLine,
   TlsServer,
   type SessionTicket,
+  type TlsClientConfig,
   type TlsEndpoint,
+  type TlsServerConfig,
   type TlsEvent,
 } from '../src/index.js';
 import { NOW, ROOT_CA, baseClient, baseServer, handshake, identity, pem, secretOf } from './harness.js';
@@ -19,7 +21,7 @@ function* drain(e: TlsEndpoint): Generator<TlsEvent> {
 
 const ticketKey = new Uint8Array(32).fill(7);
 
-function firstTicket(extraServer: { ticketCount?: number } = {}, extraClient = {}): SessionTicket {
+function firstTicket(extraServer: Partial<TlsServerConfig> = {}, extraClient: Partial<TlsClientConfig> = {}): SessionTicket {
   const p = handshake(baseClient(extraClient), baseServer({ ticketKey, ...extraServer }));
   expect(p.client.complete).toBe(true);
   expect(p.client.tickets).toHaveLength(extraServer.ticketCount ?? 1);

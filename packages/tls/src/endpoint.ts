@@ -23,6 +23,9 @@ export const DEFAULT_SIGNATURE_SCHEMES: readonly SignatureScheme[] = [
   SignatureScheme.ecdsa_secp384r1_sha384,
   SignatureScheme.rsa_pss_rsae_sha384,
   SignatureScheme.rsa_pss_rsae_sha512,
+  SignatureScheme.rsa_pss_pss_sha256,
+  SignatureScheme.rsa_pss_pss_sha384,
+  SignatureScheme.rsa_pss_pss_sha512,
 ];
 /** signature_algorithms_cert (RFC 8446 §4.2.3): what we accept in certificate signatures, rsa_pkcs1 included. */
 export const CERTIFICATE_SIGNATURE_SCHEMES: readonly SignatureScheme[] = [

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CipherSuite, NamedGroup, SignatureScheme } from '../src/index.js';
-import { baseClient, baseServer, handshake, identity, secretOf, type Pair } from './harness.js';
+import { CipherSuite, HandshakeType, NamedGroup, SignatureScheme } from '../src/index.js';
+import { HandshakeBuffer } from '../src/handshake-buffer.js';
+import { parseCertificateVerify } from '../src/messages.js';
+import { baseClient, baseServer, handshake, identity, pem, secretOf, type Pair } from './harness.js';
 
 function expectMatchingSecrets(p: Pair): void {
   for (const level of ['handshake', 'application'] as const) {
@@ -49,6 +51,25 @@ describe('in-memory handshake', () => {
         });
       }
     }
+  }
+
+  for (const [cert, scheme] of [
+    ['leaf-p384', SignatureScheme.ecdsa_secp384r1_sha384],
+    ['leaf-rsa-pss', SignatureScheme.rsa_pss_pss_sha256],
+    ['leaf-rsaroot', SignatureScheme.rsa_pss_rsae_sha256],
+  ] as const) {
+    it(`${cert} signs with 0x${scheme.toString(16)}`, () => {
+      const p = handshake(baseClient({ ca: [pem('root-ca.crt'), pem('rsa-root-ca.crt')] }), baseServer({ certificate: identity(cert) }));
+      expect(p.client.error?.message).toBeUndefined();
+      expect(p.client.complete && p.server.complete).toBe(true);
+      const flight = p.server.events.find((e) => e.type === 'handshake-data' && e.level === 'handshake');
+      if (flight?.type !== 'handshake-data') throw new Error('no server flight');
+      const buf = new HandshakeBuffer(1 << 16, 'Handshake');
+      buf.push(flight.data);
+      let used: number | undefined;
+      for (let m = buf.next(); m; m = buf.next()) if (m.type === HandshakeType.certificate_verify) used = parseCertificateVerify(m).scheme;
+      expect(used).toBe(scheme);
+    });
   }
 
   it('signature schemes: RSA uses rsa_pss_rsae_sha256, Ed25519 ed25519', () => {

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { AeadAlgorithm } from '@pathquic/wire-codec';
 import type { CertificateIdentity, CertificateVerifierOptions, PeerCertificateInfo } from './certificates.js';
 import type { KeyExchangeProvider } from './key-exchange.js';
 import type { HashName } from './key-schedule.js';
@@ -9,7 +10,8 @@ import type { TlsAlertError } from './errors.js';
 export type CryptoLevel = 'initial' | 'handshake' | 'application';
 /** The levels whose traffic secrets TLS hands to QUIC. */
 export type SecretLevel = 'early' | 'handshake' | 'application';
-export type AeadName = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
+/** The AEAD of a suite, named as @pathquic/wire-codec's derivePacketKeys and PacketProtection expect. */
+export type AeadName = AeadAlgorithm;
 
 export interface TrafficSecret {
   readonly level: SecretLevel;

@@ -1,3 +1,4 @@
+import { PacketProtection, QUIC_V1, derivePacketKeys, nodeCryptoProvider } from '@pathquic/wire-codec';
 import { describe, expect, it } from 'vitest';
 import { CipherSuite, HandshakeType, NamedGroup, SignatureScheme } from '../src/index.js';
 import { HandshakeBuffer } from '../src/handshake-buffer.js';
@@ -77,5 +78,26 @@ describe('in-memory handshake', () => {
     expect(p.client.complete).toBe(true);
     const q = handshake(baseClient({ signatureSchemes: [SignatureScheme.ecdsa_secp256r1_sha256] }), baseServer({ certificate: identity('leaf-rsa') }));
     expect(q.server.error?.alert).toBe(40);
+  });
+});
+
+describe('secrets drive QUIC packet protection (RFC 9001 §5)', () => {
+  it('a 1-RTT packet sealed with the client secret opens with the server read secret, for every suite', () => {
+    for (const suite of [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_CHACHA20_POLY1305_SHA256]) {
+      const p = handshake(baseClient({ cipherSuites: [suite] }), baseServer());
+      const write = p.client.secrets.find((s) => s.level === 'application' && s.direction === 'write')!;
+      const read = p.server.secrets.find((s) => s.level === 'application' && s.direction === 'read')!;
+      const seal = new PacketProtection(nodeCryptoProvider, write.aead, derivePacketKeys(nodeCryptoProvider, write.aead, write.secret, QUIC_V1));
+      const open = new PacketProtection(nodeCryptoProvider, read.aead, derivePacketKeys(nodeCryptoProvider, read.aead, read.secret, QUIC_V1));
+      const packet = new Uint8Array(1 + 8 + 2 + 40 + 16);
+      packet[0] = 0x41; // short header, fixed bit, 2-byte packet number
+      packet.fill(0xab, 1, 9);
+      packet[10] = 7; // truncated packet number, in clear before sealing
+      packet.fill(0x5c, 11, 51);
+      const len = seal.seal(packet, 9, 2, 7, 51);
+      const opened = open.open(packet.subarray(0, len), 9, 6, false);
+      expect(opened?.packetNumber).toBe(7);
+      expect([...opened!.payload]).toEqual(new Array(40).fill(0x5c));
+    }
   });
 });

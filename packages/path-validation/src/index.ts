@@ -1,0 +1,13 @@
+export { PathConfigError } from './errors.js';
+export * from './constants.js';
+export { cryptoRandom } from './random.js';
+export type { RandomSource } from './random.js';
+export * from './recovery-times.js';
+export * from './amplification.js';
+export * from './path-validator.js';
+export * from './challenge-responder.js';
+export * from './path-address.js';
+export * from './migration-types.js';
+export * from './migration.js';
+export * from './black-hole.js';
+export * from './pmtud.js';

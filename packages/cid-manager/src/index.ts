@@ -1,0 +1,11 @@
+export * from './errors.js';
+export * from './random.js';
+export { bytesEqual, constantTimeEqual, toHex } from './bytes.js';
+export * from './reset-token.js';
+export * from './generator.js';
+export * from './load-balancer.js';
+export * from './frames.js';
+export * from './local-issuer.js';
+export * from './peer-pool.js';
+export { CidTable } from './cid-table.js';
+export * from './router.js';

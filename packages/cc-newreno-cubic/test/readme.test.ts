@@ -1,27 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promisedOutput, runReadmeExample } from '@pathquic/vitest-config/readme';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('README', () => {
   it('its example runs and prints what it says', async () => {
-    const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
-    const code = /## Example[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    expect(code).toBeDefined();
-    const dir = mkdtempSync(join(pkgDir, 'test', '.readme-'));
-    try {
-      const file = join(dir, 'example.ts');
-      writeFileSync(file, code!.replace("from '@pathquic/cc-newreno-cubic'", `from ${JSON.stringify(join(pkgDir, 'src', 'index.ts'))}`));
-      const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-      await import(pathToFileURL(file).href);
-      const printed = log.mock.calls.map((c) => c.map((x: unknown) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' '));
-      log.mockRestore();
-      expect(printed).toEqual(['false', '[0,1,2,3] 50 8400']);
-      expect(code).toContain('// [ 0, 1, 2, 3 ] 50 8400');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { code, calls } = await runReadmeExample({ pkgDir, packageName: '@pathquic/cc-newreno-cubic' });
+    expect(calls).toEqual([[false], [[0, 1, 2, 3], 50, 8400]]);
+    expect(promisedOutput(code)).toEqual(['[ 0, 1, 2, 3 ] 50 8400']);
   });
 });

@@ -1,8 +1,8 @@
+import { promisedOutput, runReadmeExample } from '@pathquic/vitest-config/readme';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -18,33 +18,20 @@ const hasOpenssl = (() => {
 
 describe.skipIf(!hasOpenssl)('README', () => {
   it('its example runs with the certificate its openssl command makes, and prints what it says', async () => {
-    const readme = readFileSync(join(pkgDir, 'README.md'), 'utf8');
-    const example = /## Example([\s\S]*?)```ts\n([\s\S]*?)```/.exec(readme);
-    expect(example).not.toBeNull();
-    const command = /`(openssl req [^`]+)`/.exec(example![1]!)?.[1];
-    expect(command).toBeDefined();
-    const code = example![2]!;
-    const dir = mkdtempSync(join(pkgDir, 'test', '.readme-'));
-    try {
-      // Run the README's own openssl command, unquoted words only (it has no quoting).
-      execFileSync('openssl', command!.split(/\s+/).slice(1), { cwd: dir, stdio: 'ignore' });
-      const file = join(dir, 'example.ts');
-      writeFileSync(
-        file,
-        code
-          .replace("from '@pathquic/tls'", `from ${JSON.stringify(join(pkgDir, 'src', 'index.ts'))}`)
+    const { code, calls } = await runReadmeExample({
+      pkgDir,
+      packageName: '@pathquic/tls',
+      prepare: ({ dir, code: source, intro }) => {
+        // Run the README's own openssl command (it has no quoting), then point the example at its files.
+        const command = /`(openssl req [^`]+)`/.exec(intro)?.[1];
+        if (command === undefined) throw new Error('the README example lost its openssl command');
+        execFileSync('openssl', command.split(/\s+/).slice(1), { cwd: dir, stdio: 'ignore' });
+        return source
           .replaceAll("'cert.pem'", JSON.stringify(join(dir, 'cert.pem')))
-          .replaceAll("'key.pem'", JSON.stringify(join(dir, 'key.pem'))),
-      );
-      const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-      await import(pathToFileURL(file).href);
-      expect(log).toHaveBeenCalledTimes(1);
-      const printed = log.mock.calls[0]!.join(' ');
-      log.mockRestore();
-      const promised = /\/\/ (.+)\n$/.exec(code)?.[1];
-      expect(printed).toBe(promised);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+          .replaceAll("'key.pem'", JSON.stringify(join(dir, 'key.pem')));
+      },
+    });
+    expect(calls).toEqual([[true, true, 'h3', 8]]);
+    expect(promisedOutput(code)).toEqual(['true true h3 8']);
   });
 });

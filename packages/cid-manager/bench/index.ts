@@ -9,7 +9,7 @@
 // Last line: one JSON object of the figures.
 import { peekDestinationConnectionId } from '@pathquic/wire-codec';
 import { CidRouter, StatelessResetKey, defaultRandom, toHex } from '../src/index.js';
-import { measureInterleaved, printTable, type BenchCase } from './harness.js';
+import { measureInterleaved, printTable, type BenchCase } from '@pathquic/bench-harness';
 
 const CONNECTIONS = 10_000;
 const CIDS_PER_CONNECTION = 4;
@@ -81,17 +81,17 @@ const viaLatin1 = (d: Uint8Array) => {
 };
 
 const cases: BenchCase[] = [
-  { name: 'CidRouter.route (hit)', fn: routeAll(hits, viaRouter), opsPerCall: DATAGRAMS },
-  { name: 'Map<hex string> naive (hit)', fn: routeAll(hits, viaHex), opsPerCall: DATAGRAMS },
-  { name: 'Map<latin1 string> (hit)', fn: routeAll(hits, viaLatin1), opsPerCall: DATAGRAMS },
-  { name: 'CidRouter.route (miss)', fn: routeAll(misses, viaRouter), opsPerCall: DATAGRAMS },
-  { name: 'Map<hex string> naive (miss)', fn: routeAll(misses, viaHex), opsPerCall: DATAGRAMS },
+  { name: 'CidRouter.route (hit)', fn: routeAll(hits, viaRouter), opsPerCall: DATAGRAMS, batch: 1 },
+  { name: 'Map<hex string> naive (hit)', fn: routeAll(hits, viaHex), opsPerCall: DATAGRAMS, batch: 1 },
+  { name: 'Map<latin1 string> (hit)', fn: routeAll(hits, viaLatin1), opsPerCall: DATAGRAMS, batch: 1 },
+  { name: 'CidRouter.route (miss)', fn: routeAll(misses, viaRouter), opsPerCall: DATAGRAMS, batch: 1 },
+  { name: 'Map<hex string> naive (miss)', fn: routeAll(misses, viaHex), opsPerCall: DATAGRAMS, batch: 1 },
 ];
 const results = measureInterleaved(cases);
 
 const resetKey = StatelessResetKey.generate();
 const [tokenResult] = measureInterleaved(
-  [{ name: 'StatelessResetKey.token (HMAC-SHA256)', fn: () => void resetKey.token(cids[sink & 1023]!), opsPerCall: 1 }],
+  [{ name: 'StatelessResetKey.token (HMAC-SHA256)', fn: () => void resetKey.token(cids[sink & 1023]!), opsPerCall: 1, batch: 1 }],
   { rounds: 3 },
 );
 

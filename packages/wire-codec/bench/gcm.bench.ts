@@ -18,8 +18,8 @@ import type { KernelOptions } from '../src/crypto/ghash.js';
 import { nobleCryptoProvider } from '../src/crypto/noble.js';
 import { createNodeCipherivAead, createNodeCryptoProvider } from '../src/crypto/node.js';
 import type { Aead } from '../src/crypto/provider.js';
-import { measure, printTable } from './harness.js';
-import type { Measurement } from './harness.js';
+import { measure, printTable } from '@pathquic/bench-harness';
+import type { Measurement } from '@pathquic/bench-harness';
 
 const PAYLOAD = 1200;
 const AAD_LENGTH = 20;

@@ -28,7 +28,7 @@ import {
   type PacketOpenJob,
   type PacketSealJob,
 } from '../src/index.js';
-import { measureInterleaved, printTable, type BenchCase, type Measurement } from './harness.js';
+import { measureInterleaved, printTable, type BenchCase, type Measurement } from '@pathquic/bench-harness';
 
 const DATAGRAM = 1200;
 const TAG = 16;

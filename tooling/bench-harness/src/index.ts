@@ -48,6 +48,8 @@ export function measure(name: string, fn: () => void, opts: { batch?: number; mi
 export function printTable(rows: Measurement[]): void {
   const w = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
-    console.log(`${r.name.padEnd(w)}  ${r.nsPerOp.toFixed(0).padStart(8)} ns/op  ${Math.round(r.opsPerSec).toLocaleString('en-US').padStart(12)} ops/s`);
+    console.log(
+      `${r.name.padEnd(w)}  ${r.nsPerOp.toFixed(1).padStart(8)} ns/op  ${Math.round(r.opsPerSec).toLocaleString('en-US').padStart(13)} ops/s`,
+    );
   }
 }

@@ -429,6 +429,10 @@ export class TlsClient extends TlsEndpoint {
       if (!this.offeredEarlyData || !this.pskAccepted) {
         throw new TlsAlertError(AlertDescription.illegal_parameter, 'server accepted early data that was not offered');
       }
+      // RFC 8446 §4.2.10: 0-RTT was sent for the ticket's ALPN; accepting it under another protocol is an error.
+      if (chosen !== this.offeredPsk!.ticket.alpn) {
+        throw new TlsAlertError(AlertDescription.illegal_parameter, `server accepted early data but selected ALPN "${chosen}"`);
+      }
       this.earlyAccepted = true;
     } else if (this.offeredEarlyData) {
       this.emit({ type: 'early-data-rejected' });

@@ -1,0 +1,14 @@
+export * from './errors.js';
+export * from './frames.js';
+export * from './frame-reader.js';
+export * from './settings.js';
+export * from './stream-types.js';
+export * from './control-stream.js';
+export * from './message.js';
+export * from './message-stream.js';
+export * from './qpack/field-section.js';
+export * from './qpack/huffman.js';
+export * from './qpack/integer.js';
+export * from './qpack/static-table.js';
+export * from './qpack/instruction-streams.js';
+export { HUFFMAN_CODES, HUFFMAN_LENGTHS, HUFFMAN_EOS } from './qpack/huffman-table.js';

@@ -201,55 +201,51 @@ export function checkStreamCount(count: number, frameType?: number): void {
   }
 }
 
-/** Streams of one type (bidirectional or unidirectional) that we open, against the peer's MAX_STREAMS (§4.6). */
+/**
+ * Streams of one type (bidirectional or unidirectional) that we open, against the peer's MAX_STREAMS (§4.6): the
+ * same credit-and-blocked-once-per-limit rules as SendCredit, counted in streams.
+ */
 export class OutgoingStreamLimit {
-  private maxValue: number;
-  private openedValue = 0;
-  private blockedReportedAt = -1;
+  private readonly credit: SendCredit;
 
   /** `initialMax`: the peer's initial_max_streams_bidi / _uni transport parameter (§18.2). */
   constructor(initialMax: number) {
-    checkCount('initialMax', initialMax);
-    this.maxValue = initialMax;
+    this.credit = new SendCredit(initialMax);
   }
 
   get max(): number {
-    return this.maxValue;
+    return this.credit.max;
   }
 
   /** Streams of this type opened so far. */
   get opened(): number {
-    return this.openedValue;
+    return this.credit.sent;
   }
 
   get canOpen(): boolean {
-    return this.openedValue < this.maxValue;
+    return !this.credit.isBlocked;
   }
 
   /** Takes a stream index (stream ID >> 2, RFC 9000 §2.1); opening past the peer's limit is a caller bug. */
   open(): number {
-    if (!this.canOpen) throw new FlowControlUsageError(`the peer allows only ${this.maxValue} streams`);
-    const index = this.openedValue;
-    this.openedValue += 1;
+    if (!this.canOpen) throw new FlowControlUsageError(`the peer allows only ${this.max} streams`);
+    const index = this.credit.sent;
+    this.credit.onSent(1);
     return index;
   }
 
   /**
    * A MAX_STREAMS value: above 2^60 is FRAME_ENCODING_ERROR (§19.11), lower values are ignored (§4.6).
-   * Returns whether the limit rose.
+   * Returns whether the limit rose. Counts beyond 2^53 − 1 are as good as unlimited and are held at that value.
    */
   onMaxStreams(max: number, frameType?: number): boolean {
     checkStreamCount(max, frameType);
-    if (max <= this.maxValue) return false;
-    this.maxValue = max;
-    return true;
+    return this.credit.onMaxUpdate(Math.min(max, Number.MAX_SAFE_INTEGER));
   }
 
   /** The limit for a STREAMS_BLOCKED frame, once per limit, when a stream is wanted but none may open (§4.6). */
   takeBlocked(): number | undefined {
-    if (this.canOpen || this.blockedReportedAt === this.maxValue) return undefined;
-    this.blockedReportedAt = this.maxValue;
-    return this.maxValue;
+    return this.credit.takeBlocked();
   }
 }
 

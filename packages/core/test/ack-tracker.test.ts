@@ -336,7 +336,7 @@ describe('ReceivedPacketTracker properties', () => {
     );
   });
 
-  it('under a small range limit, reports exactly the highest ranges of the accepted packets', () => {
+  it('under a small range limit, reports exactly the highest ranges of the accepted packets it still holds', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 8 }),
@@ -348,6 +348,11 @@ describe('ReceivedPacketTracker properties', () => {
             if (t.onPacketReceived(pn, 0, true)) {
               expect(accepted.has(pn)).toBe(false); // never accepts a packet twice
               accepted.add(pn);
+              // RFC 9000 §13.2.3: once more than maxRanges ranges are held the lowest are forgotten for good, even if
+              // a later packet merges two of the kept ones (counterexample found by fast-check: limit 2, 118 0 116 117).
+              for (const dropped of modelRanges(accepted, Infinity).slice(maxRanges)) {
+                for (let x = dropped.smallest; x <= dropped.largest; x++) accepted.delete(x);
+              }
             }
           }
           const ranges = rangesOf(t);

@@ -160,6 +160,13 @@ export class TlsWriter {
   }
 }
 
+/** Byte-wise equality (not constant time: for public data; secrets use key-schedule's constantTimeEqual). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;

@@ -17,6 +17,7 @@ import {
 import type { KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
+import { equalBytes } from './bytes.js';
 import { SignatureScheme } from './codes.js';
 import { AlertDescription, TlsConfigError } from './errors.js';
 
@@ -198,12 +199,6 @@ function spkiDer(key: KeyObject): Uint8Array {
   return new Uint8Array(der.buffer, der.byteOffset, der.byteLength);
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** HPKP-style pin (RFC 7469 §2.4): base64(SHA-256(SubjectPublicKeyInfo DER)), written 'sha256/<base64>'. */
 export function spkiPin(certOrKey: X509Certificate | KeyObject): string {
   const key = certOrKey instanceof X509Certificate ? certOrKey.publicKey : certOrKey;
@@ -246,7 +241,7 @@ function parseConfigCertificate(der: Uint8Array, what: string): X509Certificate 
   } catch (cause) {
     throw new TlsConfigError(`${what}: not a valid X.509 certificate (${(cause as Error).message})`);
   }
-  if (!bytesEqual(cert.raw, der)) throw new TlsConfigError(`${what}: trailing bytes after the DER certificate`);
+  if (!equalBytes(cert.raw, der)) throw new TlsConfigError(`${what}: trailing bytes after the DER certificate`);
   return cert;
 }
 
@@ -289,7 +284,7 @@ export function loadCertificateIdentity(opts: {
   const check = checkKey(privateKey);
   if (!check.ok)
     throw new TlsConfigError(`key: ${check.reason} (TLS 1.3 signs with ECDSA P-256/P-384, RSA-PSS or Ed25519)`);
-  if (!bytesEqual(spkiDer(createPublicKey(privateKey)), spkiDer(leaf.publicKey))) {
+  if (!equalBytes(spkiDer(createPublicKey(privateKey)), spkiDer(leaf.publicKey))) {
     throw new TlsConfigError(
       `key: the private key does not match the public key of the leaf certificate (${leaf.subject.replace(
         /\n/g,
@@ -721,7 +716,7 @@ export function verifyCertificateChain(
       return fail(AlertDescription.bad_certificate, `certificate ${i} is not a valid X.509 certificate`);
     }
     // OpenSSL ignores bytes after the DER object and would even accept PEM text: require exact DER.
-    if (!bytesEqual(cert.raw, der)) {
+    if (!equalBytes(cert.raw, der)) {
       return fail(AlertDescription.bad_certificate, `certificate ${i} is not a single DER-encoded certificate`);
     }
     presentedNodes.push(node(cert));

@@ -1,4 +1,4 @@
-import { TlsReader, TlsWriter, fromUtf8, utf8 } from './bytes.js';
+import { TlsReader, TlsWriter, equalBytes, fromUtf8, utf8 } from './bytes.js';
 import { ExtensionType, HELLO_RETRY_REQUEST_RANDOM, HandshakeType, TLS12_VERSION } from './codes.js';
 import { AlertDescription, TlsAlertError } from './errors.js';
 
@@ -474,10 +474,4 @@ export function encodeNewSessionTicket(t: Omit<NewSessionTicket, 'extensions'>, 
     w.u32(t.lifetime).u32(t.ageAdd).vectorBytes(1, t.nonce).vectorBytes(2, t.ticket);
     writeExtensions(w, extensions);
   });
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

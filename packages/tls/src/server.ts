@@ -1,4 +1,4 @@
-import { concatBytes, utf8 } from './bytes.js';
+import { concatBytes, equalBytes, utf8 } from './bytes.js';
 import {
   chooseSignatureScheme,
   signCertificateVerify,
@@ -378,8 +378,7 @@ export class TlsServer extends TlsEndpoint {
 
   /** RFC 8446 §4.1.2: the second ClientHello must be the first one with only the allowed changes. */
   private checkSecondHello(first: ClientHello, second: ClientHello): void {
-    const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-    if (!same(first.random, second.random) || !same(first.legacySessionId, second.legacySessionId)) {
+    if (!equalBytes(first.random, second.random) || !equalBytes(first.legacySessionId, second.legacySessionId)) {
       throw new TlsAlertError(AlertDescription.illegal_parameter, 'second ClientHello changed random or legacy_session_id');
     }
     if (first.cipherSuites.join() !== second.cipherSuites.join()) {
@@ -390,7 +389,7 @@ export class TlsServer extends TlsEndpoint {
       if (changeable.has(t)) continue;
       const a = first.extensions.map.get(t);
       const b = second.extensions.map.get(t)!;
-      if (a === undefined || !same(a, b)) {
+      if (a === undefined || !equalBytes(a, b)) {
         throw new TlsAlertError(AlertDescription.illegal_parameter, `second ClientHello changed extension ${t}`);
       }
     }

@@ -111,9 +111,6 @@ export class TlsClient extends TlsEndpoint {
   private certificateRequest: { context: Uint8Array; schemes: number[] } | undefined;
   private resumptionMaster: Uint8Array | undefined;
   private sniSent: string | undefined;
-  private firstHello: Uint8Array | undefined;
-  /** message_hash(ClientHello1) || HelloRetryRequest, for the second ClientHello's PSK binder. */
-  private hrrPrefix: Uint8Array | undefined;
 
   constructor(config: TlsClientConfig) {
     super(config);
@@ -135,7 +132,6 @@ export class TlsClient extends TlsEndpoint {
       this.shares = groups.map((g) => this.keyExchange.generate(g));
       this.clientRandom = this.random(32);
       const hello = this.buildClientHello(now, undefined);
-      this.firstHello = hello;
       this.pending.update(hello);
       this.emitData('initial', hello);
       if (this.offeredEarlyData && this.offeredPsk !== undefined) {
@@ -233,8 +229,8 @@ export class TlsClient extends TlsEndpoint {
       // RFC 8446 §4.2.11.2: the binder covers the transcript up to (excluding) the binders list.
       const cut = hello.length - bindersLength([binderLen]);
       const partial = hello.subarray(0, cut);
-      // After a HelloRetryRequest the transcript starts with message_hash(CH1) and the HRR (RFC 8446 §4.4.1).
-      const partialHash = digest(psk.hash, this.hrrPrefix === undefined ? partial : concatBytes(this.hrrPrefix, partial));
+      // After a HelloRetryRequest the transcript already holds message_hash(CH1) and the HRR (RFC 8446 §4.4.1).
+      const partialHash = this.transcript === undefined ? digest(psk.hash, partial) : this.transcript.digestWith(partial);
       const binder = finishedVerifyData(psk.hash, psk.schedule.binderKey('resumption'), partialHash);
       hello.set(binder, hello.length - binderLen);
     }
@@ -379,12 +375,6 @@ export class TlsClient extends TlsEndpoint {
     this.transcript = this.pending.resolve(suite.hash);
     this.transcript.restartForHelloRetry();
     this.transcript.update(msg.raw);
-    const firstHello = this.firstHello!;
-    this.hrrPrefix = concatBytes(
-      Uint8Array.of(HandshakeType.message_hash, 0, 0, hashLengthOf(suite.hash)),
-      digest(suite.hash, firstHello),
-      msg.raw,
-    );
     if (this.offeredEarlyData) {
       // RFC 8446 §4.1.2: early data is not allowed after a HelloRetryRequest.
       this.offeredEarlyData = false;

@@ -142,6 +142,16 @@ export class Transcript {
     return this.#hasher.clone().digest();
   }
 
+  /**
+   * Transcript-Hash of everything so far followed by `extra`, without adding `extra`: the PSK binder covers a
+   * partial ClientHello (RFC 8446 §4.2.11.2), after message_hash and the HelloRetryRequest on a retry.
+   */
+  digestWith(extra: Uint8Array): Uint8Array {
+    const hasher = this.#hasher.clone();
+    hasher.update(extra);
+    return hasher.digest();
+  }
+
   /** An independent copy: updating one does not affect the other. */
   clone(): Transcript {
     const copy = new Transcript(this.hash);

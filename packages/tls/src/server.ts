@@ -92,8 +92,6 @@ export class TlsServer extends TlsEndpoint {
   private identity: CertificateIdentity | undefined;
   private clientCertRequested = false;
   private clientSchemes: number[] = [];
-  /** message_hash(ClientHello1) || HelloRetryRequest: the start of the transcript a retried PSK binder covers. */
-  private hrrPrefix: Uint8Array | undefined;
 
   constructor(config: TlsServerConfig) {
     super(config);
@@ -367,11 +365,6 @@ export class TlsServer extends TlsEndpoint {
     });
     transcript.update(hrr);
     this.transcript = transcript;
-    this.hrrPrefix = concatBytes(
-      Uint8Array.of(HandshakeType.message_hash, 0, 0, hashLengthOf(suite.hash)),
-      digest(suite.hash, msg.raw),
-      hrr,
-    );
     this.emitData('initial', hrr);
     this.state = 'wait-second-client-hello';
   }
@@ -420,7 +413,7 @@ export class TlsServer extends TlsEndpoint {
       let partialHash: Uint8Array;
       if (this.state === 'wait-second-client-hello') {
         if (info.hash !== this.suite!.hash) continue;
-        partialHash = digest(info.hash, concatBytes(this.hrrPrefix!, partial));
+        partialHash = this.transcript!.digestWith(partial); // holds message_hash(CH1) and the HRR
       } else {
         partialHash = digest(info.hash, partial);
       }

@@ -106,12 +106,12 @@ export class BulkSender {
           break;
         }
       }
-      this.sendOne(now, false);
+      this.sendOne(now);
     }
     this.armLossTimer();
   }
 
-  private sendOne(now: number, probe: boolean): void {
+  private sendOne(now: number): void {
     const chunk = this.retransmit.length > 0 ? this.retransmit.shift()! : this.nextChunk++;
     const pn = this.nextPn++;
     const packet: FlowPacket = { packetNumber: pn, timeSent: now, bytes: this.size, ackEliciting: true, inFlight: true, chunk };
@@ -119,7 +119,6 @@ export class BulkSender {
     this.cc.onPacketSent(this.size, now, pn);
     this.pacer?.onSent(now, this.size, this.cc.window, this.recovery.rtt.smoothedRtt);
     this.sentPackets++;
-    void probe;
     this.forward.send({ size: this.size, flow: this.options.flow, packetNumber: pn, chunk });
   }
 
@@ -164,7 +163,7 @@ export class BulkSender {
     } else if (r.kind === 'pto') {
       this.ptoCount++;
       // Probes bypass the congestion window (RFC 9002 §6.2.4); resend the oldest outstanding data.
-      for (let i = 0; i < r.probes; i++) this.sendOne(now, true);
+      for (let i = 0; i < r.probes; i++) this.sendOne(now);
     }
     this.trySend();
   }

@@ -162,7 +162,7 @@ export class BulkSender {
       if (r.persistentCongestion) this.cc.onPersistentCongestion(now);
     } else if (r.kind === 'pto') {
       this.ptoCount++;
-      // Probes bypass the congestion window (RFC 9002 §6.2.4); resend the oldest outstanding data.
+      // Probes bypass the congestion window (RFC 9002 §6.2.4); they carry queued retransmissions or new data.
       for (let i = 0; i < r.probes; i++) this.sendOne(now);
     }
     this.trySend();

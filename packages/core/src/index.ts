@@ -1,6 +1,18 @@
-// Building blocks of the connection (issue 7 in progress): Connection and Endpoint will compose them.
 export * from './ack-tracker.js';
 export * from './reassembly.js';
 export * from './flow-control.js';
 export * from './address-token.js';
 export * from './qlog.js';
+export * from './sent-items.js';
+export * from './streams/index.js';
+export {
+  Connection,
+  type ConnectionEvent,
+  type ConnectionState,
+  type ConnectionStats,
+  type ClientConnectionInit,
+  type ServerConnectionInit,
+  type ConnectionInit,
+} from './connection/connection.js';
+export * from './connection/types.js';
+export { Endpoint, type ConnectOptions, type EndpointEvent, type EndpointOptions, type EndpointServerOptions } from './endpoint.js';

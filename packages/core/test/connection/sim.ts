@@ -1,0 +1,206 @@
+/**
+ * A deterministic in-process network for connection tests: two endpoints, one-way delay, seeded loss, duplication
+ * and reordering, and a virtual clock. Time jumps to the next delivery or deadline, so minutes of protocol time run
+ * in milliseconds.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadCertificateIdentity } from '@pathquic/tls';
+import { Endpoint, type EndpointOptions, type ServerTlsOptions, type SocketAddress, type TransportConfig } from '../../src/index.js';
+
+const dir = fileURLToPath(new URL('../fixtures/', import.meta.url));
+export const ROOT_CA = readFileSync(dir + 'root-ca.crt', 'utf8');
+export const SERVER_IDENTITY = loadCertificateIdentity({
+  cert: readFileSync(dir + 'leaf-ecdsa.chain.pem', 'utf8'),
+  key: readFileSync(dir + 'leaf-ecdsa.key', 'utf8'),
+});
+/** Wall-clock time of virtual t=0: inside the fixture certificates' validity. */
+export const EPOCH = Date.UTC(2027, 0, 1);
+
+export const CLIENT_ADDR: SocketAddress = { address: '10.0.0.1', port: 40000 };
+export const SERVER_ADDR: SocketAddress = { address: '10.0.0.2', port: 443 };
+
+export interface LinkOptions {
+  /** One-way delay, ms. */
+  delay?: number;
+  loss?: number;
+  duplicate?: number;
+  /** Probability a datagram is held back by an extra `reorderDelay`. */
+  reorder?: number;
+  reorderDelay?: number;
+  /** Bottleneck in bytes per ms (0 = unlimited). */
+  rate?: number;
+  /** Drop when this many bytes are queued at the bottleneck. */
+  queueBytes?: number;
+  /** Called on each datagram; return false to drop it. */
+  filter?: (data: Uint8Array, to: 'client' | 'server') => boolean;
+}
+
+/** Mulberry32: small, seeded, good enough for test randomness. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface InFlight {
+  at: number;
+  seq: number;
+  to: 'client' | 'server';
+  from: SocketAddress;
+  data: Uint8Array;
+}
+
+export interface PairOptions {
+  seed?: number;
+  link?: LinkOptions;
+  server?: Partial<EndpointOptions['server']> & { tls?: Partial<ServerTlsOptions> };
+  serverTransport?: TransportConfig;
+  clientTransport?: TransportConfig;
+  clientEndpoint?: Partial<EndpointOptions>;
+}
+
+export class SimNetwork {
+  now = 0;
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  readonly rand: () => number;
+  private queue: InFlight[] = [];
+  private seq = 0;
+  private busyUntil = { client: 0, server: 0 };
+  private queued = { client: 0, server: 0 };
+  link: LinkOptions;
+  clientAddr: SocketAddress = CLIENT_ADDR;
+  delivered = 0;
+  dropped = 0;
+
+  constructor(opts: PairOptions = {}) {
+    this.rand = prng(opts.seed ?? 1);
+    this.link = { delay: 10, ...opts.link };
+    const random = (n: number): Uint8Array => {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = Math.floor(this.rand() * 256);
+      return out;
+    };
+    this.client = new Endpoint({ random, wallClockOffset: EPOCH, ...(opts.clientTransport && { transport: opts.clientTransport }), ...opts.clientEndpoint });
+    this.server = new Endpoint({
+      random,
+      wallClockOffset: EPOCH,
+      server: {
+        ...opts.server,
+        tls: { alpnProtocols: ['test'], certificate: SERVER_IDENTITY, ...opts.server?.tls },
+        ...(opts.serverTransport !== undefined && { transport: opts.serverTransport }),
+      },
+    });
+  }
+
+  private send(to: 'client' | 'server', from: SocketAddress, data: Uint8Array): void {
+    const l = this.link;
+    if (l.filter !== undefined && !l.filter(data, to)) {
+      this.dropped++;
+      return;
+    }
+    if ((l.loss ?? 0) > 0 && this.rand() < l.loss!) {
+      this.dropped++;
+      return;
+    }
+    let at = this.now;
+    if ((l.rate ?? 0) > 0) {
+      if (this.queued[to] + data.length > (l.queueBytes ?? Infinity) && this.busyUntil[to] > this.now) {
+        this.dropped++;
+        return;
+      }
+      const start = Math.max(this.now, this.busyUntil[to]);
+      this.busyUntil[to] = start + data.length / l.rate!;
+      at = this.busyUntil[to];
+      this.queued[to] += data.length;
+      const size = data.length;
+      setQueuedRelease(this, to, at, size);
+    }
+    at += l.delay ?? 0;
+    if ((l.reorder ?? 0) > 0 && this.rand() < l.reorder!) at += l.reorderDelay ?? 5;
+    this.push({ at, seq: this.seq++, to, from, data: data.slice() });
+    if ((l.duplicate ?? 0) > 0 && this.rand() < l.duplicate!) this.push({ at: at + 1, seq: this.seq++, to, from, data: data.slice() });
+  }
+
+  /** @internal */
+  releases: { at: number; to: 'client' | 'server'; size: number }[] = [];
+
+  private push(f: InFlight): void {
+    // Insertion keeps the queue sorted by (at, seq); queues stay small in tests.
+    let i = this.queue.length;
+    while (i > 0 && (this.queue[i - 1]!.at > f.at || (this.queue[i - 1]!.at === f.at && this.queue[i - 1]!.seq > f.seq))) i--;
+    this.queue.splice(i, 0, f);
+  }
+
+  /** Sends everything both endpoints have to send now. */
+  flush(): void {
+    for (let guard = 0; guard < 100000; guard++) {
+      const c = this.client.pollTransmit(this.now);
+      if (c !== undefined) this.send('server', this.clientAddr, c.data);
+      const s = this.server.pollTransmit(this.now);
+      if (s !== undefined) this.send('client', s.remote.address === this.clientAddr.address ? SERVER_ADDR : SERVER_ADDR, s.data);
+      if (c === undefined && s === undefined) return;
+    }
+    throw new Error('endpoints keep transmitting without end');
+  }
+
+  /** Advances to the next delivery or deadline and processes it. Returns false when nothing is left to happen. */
+  step(limit = Infinity): boolean {
+    this.flush();
+    const next = Math.min(
+      this.queue[0]?.at ?? Infinity,
+      this.client.pollTimeout() ?? Infinity,
+      this.server.pollTimeout() ?? Infinity,
+      this.releases[0]?.at ?? Infinity,
+    );
+    if (next === Infinity || next > limit) return false;
+    this.now = Math.max(this.now, next);
+    while (this.releases.length > 0 && this.releases[0]!.at <= this.now) {
+      const r = this.releases.shift()!;
+      this.queued[r.to] -= r.size;
+    }
+    while (this.queue.length > 0 && this.queue[0]!.at <= this.now) {
+      const f = this.queue.shift()!;
+      this.delivered++;
+      if (f.to === 'server') this.server.handleDatagram(this.now, f.data, f.from);
+      else this.client.handleDatagram(this.now, f.data, f.from);
+    }
+    const ct = this.client.pollTimeout();
+    if (ct !== undefined && ct <= this.now) this.client.handleTimeout(this.now);
+    const st = this.server.pollTimeout();
+    if (st !== undefined && st <= this.now) this.server.handleTimeout(this.now);
+    return true;
+  }
+
+  /** Steps until `done()` or the virtual clock passes `maxTime` ms. Returns whether done. */
+  runUntil(done: () => boolean, maxTime = 60_000, onStep?: () => void): boolean {
+    const end = this.now + maxTime;
+    while (!done()) {
+      onStep?.();
+      if (done()) return true;
+      if (!this.step(end)) {
+        onStep?.();
+        return done();
+      }
+    }
+    return true;
+  }
+
+  /** Injects a datagram as if it arrived from `from`. */
+  inject(to: 'client' | 'server', data: Uint8Array, from: SocketAddress): void {
+    this.push({ at: this.now, seq: this.seq++, to, from, data });
+  }
+}
+
+function setQueuedRelease(net: SimNetwork, to: 'client' | 'server', at: number, size: number): void {
+  const r = net.releases;
+  let i = r.length;
+  while (i > 0 && r[i - 1]!.at > at) i--;
+  r.splice(i, 0, { at, to, size });
+}

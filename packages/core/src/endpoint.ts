@@ -175,6 +175,15 @@ export class Endpoint {
   private handleUnrouted(now: number, data: Uint8Array, remote: SocketAddress): void {
     const first = data[0]!;
     if ((first & 0x80) === 0) {
+      // RFC 9000 §10.3.1: a Stateless Reset carries no DCID of ours; its last 16 bytes say whose it is. Checking it
+      // first also keeps two endpoints from resetting each other's resets forever (§10.3.3).
+      for (const conn of this.connectionSet) {
+        if (conn.isStatelessReset(data)) {
+          conn.onStatelessReset(now);
+          this.afterConnectionActivity(conn);
+          return;
+        }
+      }
       this.maybeStatelessReset(data, remote);
       return;
     }

@@ -669,12 +669,19 @@ export class Connection {
       anyProcessed ||= processed;
       if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed') return;
     }
-    if (!anyProcessed && this.role === 'client' && this.peerCids.isStatelessReset(data)) {
-      // RFC 9000 §10.3.1: a datagram we cannot process whose tail is a reset token of a CID we use.
-      this.enterDraining(now, { source: 'stateless-reset', errorCode: 0, application: false, reason: 'stateless reset' });
-    } else if (!anyProcessed && this.role === 'server' && this.handshakeComplete && this.peerCids.isStatelessReset(data)) {
-      this.enterDraining(now, { source: 'stateless-reset', errorCode: 0, application: false, reason: 'stateless reset' });
-    }
+    // RFC 9000 §10.3.1: a datagram we cannot process whose tail is the reset token of a CID we use.
+    if (!anyProcessed && this.isStatelessReset(data)) this.onStatelessReset(now);
+  }
+
+  /** Whether `datagram`, which could not be processed, is a Stateless Reset for this connection (RFC 9000 §10.3.1). */
+  isStatelessReset(datagram: Uint8Array): boolean {
+    return this.peerScidSeen && this.peerCids.isStatelessReset(datagram);
+  }
+
+  /** The peer lost our connection's state: enter draining without sending anything (RFC 9000 §10.3.1). */
+  onStatelessReset(now: number): void {
+    if (this.stateValue === 'draining' || this.stateValue === 'closed') return;
+    this.enterDraining(now, { source: 'stateless-reset', errorCode: 0, application: false, reason: 'stateless reset received' });
   }
 
   private processPacket(now: number, header: PacketHeader, packet: Uint8Array, remote: SocketAddress, datagram: Uint8Array): boolean {
@@ -1605,7 +1612,13 @@ export class Connection {
     const payloadStart = pnOffset + pnLength;
     const b = this.builder;
     b.reset(payloadStart, budget - AEAD_TAG_LENGTH);
-    if (b.remaining < 24) return undefined;
+    // The header is already in the buffer: an abandoned packet must leave zeros (PADDING) behind, as padding of
+    // the previous packet may extend over these bytes.
+    const abandon = (): undefined => {
+      buf.fill(0, start, Math.max(b.w.offset, payloadStart));
+      return undefined;
+    };
+    if (b.remaining < 24) return abandon();
 
     let ackLargest = -1;
     const tracker = space.tracker;
@@ -1639,7 +1652,7 @@ export class Connection {
       }
       if (level === 'application' && !zeroRtt) this.pingPending = this.pingPending && !b.ackEliciting;
     }
-    if (!b.hasFrames) return undefined;
+    if (!b.hasFrames) return abandon();
     if (probe && b.ackEliciting) space.probes--;
     // RFC 9001 §5.4.2: the header-protection sample needs 4 bytes after the packet number start (plus the tag).
     let payloadEnd = b.w.offset;

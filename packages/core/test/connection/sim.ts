@@ -68,7 +68,7 @@ export interface PairOptions {
 export class SimNetwork {
   now = 0;
   readonly client: Endpoint;
-  readonly server: Endpoint;
+  server: Endpoint;
   readonly rand: () => number;
   private queue: InFlight[] = [];
   private seq = 0;

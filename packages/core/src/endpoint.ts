@@ -106,8 +106,10 @@ export class Endpoint {
 
   constructor(private readonly options: EndpointOptions = {}) {
     const cidLength = options.cidLength ?? 8;
-    if (!Number.isInteger(cidLength) || cidLength < 4 || cidLength > 20) {
-      throw new ConnectionUsageError(`cidLength must be an integer in [4, 20], got ${cidLength}`);
+    // Zero-length CIDs route by address (RFC 9000 §5.2): fine for a client, not for a server that many clients reach.
+    const min = options.server === undefined ? 0 : 4;
+    if (!Number.isInteger(cidLength) || (cidLength !== 0 && cidLength < 4) || cidLength < min || cidLength > 20) {
+      throw new ConnectionUsageError(`cidLength must be ${min === 0 ? '0 or ' : ''}an integer in [4, 20], got ${cidLength}`);
     }
     this.random = options.random ?? defaultRandom;
     this.provider = options.provider ?? nodeCryptoProvider;
@@ -129,6 +131,10 @@ export class Endpoint {
   /** Starts a client connection to `remote`. Its first datagrams come out of `pollTransmit`. */
   connect(now: number, remote: SocketAddress, opts: ConnectOptions): Connection {
     if (this.closed) throw new ConnectionUsageError('the endpoint is closed');
+    const zeroLength = this.router.localCidLength === 0;
+    if (zeroLength && this.router.getAddress(addressKey(remote)) !== undefined) {
+      throw new ConnectionUsageError(`with zero-length connection IDs only one connection per peer address is possible (${remote.address}:${remote.port})`);
+    }
     const localCid = this.newCid();
     const transport = { ...this.options.transport, ...opts.transport };
     const initialDcid = this.random(8);
@@ -150,6 +156,7 @@ export class Endpoint {
       ...(qlog !== undefined && { qlog }),
     });
     this.adopt(conn);
+    if (zeroLength) this.router.addAddress(addressKey(remote), conn);
     return conn;
   }
 
@@ -295,7 +302,7 @@ export class Endpoint {
   private adopt(conn: Connection): void {
     this.connectionSet.add(conn);
     this.applyCidEvents(conn, conn.takeCidEvents());
-    for (const cid of conn.localConnectionIds()) if (!this.router.has(cid)) this.router.add(cid, conn);
+    for (const cid of conn.localConnectionIds()) if (cid.length > 0 && !this.router.has(cid)) this.router.add(cid, conn);
   }
 
   private applyCidEvents(conn: Connection, events: CidEvent[]): void {
@@ -316,7 +323,8 @@ export class Endpoint {
 
   private forget(conn: Connection): void {
     if (!this.connectionSet.delete(conn)) return;
-    for (const cid of conn.localConnectionIds()) this.router.remove(cid, conn);
+    if (this.router.localCidLength === 0) this.router.removeAddress(addressKey(conn.remote), conn);
+    for (const cid of conn.localConnectionIds()) if (cid.length > 0) this.router.remove(cid, conn);
     const dcid = this.initialDcids.get(conn);
     if (dcid !== undefined) this.router.remove(dcid, conn);
     this.initialDcids.delete(conn);

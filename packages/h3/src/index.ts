@@ -12,3 +12,4 @@ export * from './qpack/integer.js';
 export * from './qpack/static-table.js';
 export * from './qpack/instruction-streams.js';
 export { HUFFMAN_CODES, HUFFMAN_LENGTHS, HUFFMAN_EOS } from './qpack/huffman-table.js';
+export * from './session/index.js';

@@ -278,6 +278,8 @@ interface PendingPacket {
   ackEliciting: boolean;
   ackLargest: number; // ACK frame's largest acknowledged, -1 if none
   frames?: Frame[] | undefined;
+  /** payloadEnd before padding. */
+  unpaddedEnd: number;
 }
 
 interface CloseFrameInfo {
@@ -1370,15 +1372,25 @@ export class Connection {
     return this.loss.rtt.pto(this.peerParams?.maxAckDelay ?? 25);
   }
 
+  /** Refreshed in place: it is read on every ACK and every pollTimeout. */
+  private readonly ctx = {
+    isClient: false,
+    handshakeConfirmed: false,
+    maxAckDelay: 25,
+    peerCompletedAddressValidation: false,
+    hasHandshakeKeys: false,
+    amplificationBlocked: false,
+  };
+
   private recoveryContext(): RecoveryContext {
-    return {
-      isClient: this.role === 'client',
-      handshakeConfirmed: this.handshakeConfirmed,
-      maxAckDelay: this.peerParams?.maxAckDelay ?? 25,
-      peerCompletedAddressValidation: this.role === 'server' || this.handshakeConfirmed || this.handshakeAckReceived,
-      hasHandshakeKeys: this.spaces.handshake.write !== undefined,
-      amplificationBlocked: this.amplificationBudget() < MIN_INITIAL_DATAGRAM_SIZE && this.role === 'server',
-    };
+    const c = this.ctx;
+    c.isClient = this.role === 'client';
+    c.handshakeConfirmed = this.handshakeConfirmed;
+    c.maxAckDelay = this.peerParams?.maxAckDelay ?? 25;
+    c.peerCompletedAddressValidation = this.role === 'server' || this.handshakeConfirmed || this.handshakeAckReceived;
+    c.hasHandshakeKeys = this.spaces.handshake.write !== undefined;
+    c.amplificationBlocked = this.role === 'server' && this.amplificationBudget() < MIN_INITIAL_DATAGRAM_SIZE;
+    return c;
   }
 
   private amplificationBudget(): number {
@@ -1552,9 +1564,13 @@ export class Connection {
         offset = target;
       }
     }
-    for (const p of packets) this.sealAndRecord(now, p, buf);
+    let sentHandshake = false;
+    for (const p of packets) {
+      this.sealAndRecord(now, p, buf);
+      if (p.level === 'handshake') sentHandshake = true;
+    }
     // RFC 9001 §4.9.1: the client discards Initial keys once it has sent a Handshake packet.
-    if (packets.some((p) => p.level === 'handshake') && this.role === 'client' && !this.spaces.initial.discarded) {
+    if (sentHandshake && this.role === 'client' && !this.spaces.initial.discarded) {
       this.discardSpace('initial', now);
     }
     this.datagramsSent++;
@@ -1612,13 +1628,7 @@ export class Connection {
     const payloadStart = pnOffset + pnLength;
     const b = this.builder;
     b.reset(payloadStart, budget - AEAD_TAG_LENGTH);
-    // The header is already in the buffer: an abandoned packet must leave zeros (PADDING) behind, as padding of
-    // the previous packet may extend over these bytes.
-    const abandon = (): undefined => {
-      buf.fill(0, start, Math.max(b.w.offset, payloadStart));
-      return undefined;
-    };
-    if (b.remaining < 24) return abandon();
+    if (b.remaining < 24) return this.abandonPacket(buf, start, payloadStart);
 
     let ackLargest = -1;
     const tracker = space.tracker;
@@ -1652,7 +1662,7 @@ export class Connection {
       }
       if (level === 'application' && !zeroRtt) this.pingPending = this.pingPending && !b.ackEliciting;
     }
-    if (!b.hasFrames) return abandon();
+    if (!b.hasFrames) return this.abandonPacket(buf, start, payloadStart);
     if (probe && b.ackEliciting) space.probes--;
     // RFC 9001 §5.4.2: the header-protection sample needs 4 bytes after the packet number start (plus the tag).
     let payloadEnd = b.w.offset;
@@ -1674,7 +1684,17 @@ export class Connection {
       ackEliciting: b.ackEliciting,
       ackLargest,
       frames: b.frames,
+      unpaddedEnd: b.w.offset,
     };
+  }
+
+  /**
+   * The header of an abandoned packet is already in the buffer: it must leave zeros (PADDING) behind, because the
+   * padding of the previous packet in the datagram may extend over these bytes.
+   */
+  private abandonPacket(buf: Uint8Array, start: number, payloadStart: number): undefined {
+    buf.fill(0, start, Math.max(this.builder.w.offset, payloadStart));
+    return undefined;
   }
 
   private hasDataFor(level: Level, zeroRtt: boolean): boolean {
@@ -1743,13 +1763,14 @@ export class Connection {
     }
     const packetView = buf.subarray(p.start);
     const size = p.protection.seal(packetView, p.pnOffset - p.start, p.pnLength, p.pn, p.payloadEnd - p.start);
-    const inFlight = p.ackEliciting || p.items.some((i) => i.kind !== 'ack');
+    // RFC 9002 §2: ack-eliciting packets and those with PADDING count in flight; ACK-only packets do not.
+    const inFlight = p.ackEliciting || p.payloadEnd > p.unpaddedEnd;
     const record: ConnSentPacket = {
       packetNumber: p.pn,
       timeSent: now,
       bytes: size,
       ackEliciting: p.ackEliciting,
-      inFlight: inFlight || p.ackEliciting,
+      inFlight,
       items: p.items,
       zeroRtt: p.zeroRtt,
       phase: this.writePhase,
@@ -1797,6 +1818,7 @@ export class Connection {
       items: [],
       ackEliciting: true,
       ackLargest: -1,
+      unpaddedEnd: payloadEnd,
     };
     this.sealAndRecord(now, p, buf);
     this.datagramsSent++;

@@ -150,7 +150,7 @@ describe('address validation', () => {
     net.runUntil(() => log.drain().length >= 0 && log.has('new-token'), 5_000);
     const tokenEvent = log.events.find((e) => e.type === 'new-token');
     expect(tokenEvent).toBeDefined();
-    const token = tokenEvent!.type === 'new-token' ? tokenEvent.token : undefined;
+    const token = tokenEvent?.type === 'new-token' ? tokenEvent.token : undefined;
     retries = 0;
     const second = connectPair(net, {}, token);
     net.runUntil(() => second.client.isHandshakeComplete, 5_000);
@@ -333,5 +333,27 @@ describe('hostile input', () => {
     expect(pair.server()!.state).toBe('established');
     const data = pseudoRandomBytes(200_000);
     expect(sha256(transfer(net, pair.client, pair.server()!, data).received)).toBe(sha256(data));
+  });
+});
+
+describe('connection IDs', () => {
+  it('works with a client that uses zero-length connection IDs', () => {
+    const net = new SimNetwork({ seed: 5, link: { delay: 5, loss: 0.02 }, clientEndpoint: { cidLength: 0 } });
+    const pair = connectPair(net);
+    established(net, pair);
+    expect(pair.client.localConnectionIds()[0]!.length).toBe(0);
+    const data = pseudoRandomBytes(300_000);
+    expect(sha256(transfer(net, pair.server()!, pair.client, data).received)).toBe(sha256(data));
+    expect(() => net.client.connect(net.now, SERVER_ADDR, { tls: { alpnProtocols: ['test'] } })).toThrow(/one connection per peer address/);
+  });
+
+  it('issues spare connection IDs and follows the peer retiring them', () => {
+    const net = new SimNetwork();
+    const pair = connectPair(net);
+    established(net, pair);
+    net.runUntil(() => false, 500);
+    // Both sides issue CIDs up to the peer's active_connection_id_limit (8 here).
+    expect(pair.client.localConnectionIds().length).toBe(8);
+    expect(pair.server()!.localConnectionIds().length).toBe(8);
   });
 });

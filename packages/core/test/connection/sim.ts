@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCertificateIdentity } from '@pathquic/tls';
-import { Endpoint, type EndpointOptions, type ServerTlsOptions, type SocketAddress, type TransportConfig } from '../../src/index.js';
+import { Endpoint, type EndpointOptions, type EndpointServerOptions, type ServerTlsOptions, type SocketAddress, type TransportConfig } from '../../src/index.js';
 
 const dir = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const ROOT_CA = readFileSync(dir + 'root-ca.crt', 'utf8');
@@ -59,7 +59,7 @@ interface InFlight {
 export interface PairOptions {
   seed?: number;
   link?: LinkOptions;
-  server?: Partial<EndpointOptions['server']> & { tls?: Partial<ServerTlsOptions> };
+  server?: Omit<Partial<EndpointServerOptions>, 'tls'> & { tls?: Partial<ServerTlsOptions> };
   serverTransport?: TransportConfig;
   clientTransport?: TransportConfig;
   clientEndpoint?: Partial<EndpointOptions>;

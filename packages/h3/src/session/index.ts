@@ -1,0 +1,10 @@
+export * from './transport.js';
+export * from './errors.js';
+export { DEFAULT_CHUNK_SIZE } from './message-io.js';
+export type { H3Body } from './message-io.js';
+export { H3Endpoint, encodeSessionControlPreface } from './endpoint.js';
+export type { H3EndpointOptions } from './endpoint.js';
+export * from './server.js';
+export * from './client.js';
+export * from './file-handler.js';
+export * from './body.js';

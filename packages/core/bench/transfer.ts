@@ -7,7 +7,7 @@ import { SimNetwork } from '../test/connection/sim.js';
 import { connectPair, pseudoRandomBytes, transfer } from '../test/connection/helpers.js';
 
 export function benchTransfer(bytes: number): { mbps: number; packets: number; usPerPacket: number } {
-  const net = new SimNetwork({ link: { delay: 1 }, clientTransport: { initialMaxStreamData: 8 << 20, initialMaxData: 16 << 20 }, serverTransport: { initialMaxStreamData: 8 << 20, initialMaxData: 16 << 20 } });
+  const net = new SimNetwork({ batch: process.env.BATCH !== '0', link: { delay: 1 }, clientTransport: { initialMaxStreamData: 8 << 20, initialMaxData: 16 << 20 }, serverTransport: { initialMaxStreamData: 8 << 20, initialMaxData: 16 << 20 } });
   const pair = connectPair(net);
   net.runUntil(() => pair.client.isHandshakeComplete && pair.server()?.isHandshakeComplete === true, 5_000);
   const data = pseudoRandomBytes(bytes);

@@ -60,6 +60,7 @@ import {
   type CryptoProvider,
   type Frame,
   type LongHeader,
+  type PacketSealJob,
   type PacketHeader,
   type RetryHeader,
   type ShortHeader,
@@ -1762,7 +1763,26 @@ export class Connection {
       patchLongHeaderLength(buf, p.lengthOffset, p.payloadEnd - p.pnOffset + AEAD_TAG_LENGTH);
     }
     const packetView = buf.subarray(p.start);
-    const size = p.protection.seal(packetView, p.pnOffset - p.start, p.pnLength, p.pn, p.payloadEnd - p.start);
+    let size: number;
+    if (this.deferSeal && p.lengthOffset < 0) {
+      // Sealed together with the other short-header packets of this batch (one AEAD call, see pollTransmitBatch).
+      if (this.sealJobCount > 0 && this.sealJobProtection !== p.protection) this.flushSeals();
+      this.sealJobProtection = p.protection;
+      let job = this.sealJobs[this.sealJobCount];
+      if (job === undefined) {
+        job = { packet: packetView, pnOffset: 0, pnLength: 1, packetNumber: 0, payloadEnd: 0, length: 0 };
+        this.sealJobs.push(job);
+      }
+      job.packet = packetView;
+      job.pnOffset = p.pnOffset - p.start;
+      job.pnLength = p.pnLength;
+      job.packetNumber = p.pn;
+      job.payloadEnd = p.payloadEnd - p.start;
+      this.sealJobCount++;
+      size = job.payloadEnd + AEAD_TAG_LENGTH;
+    } else {
+      size = p.protection.seal(packetView, p.pnOffset - p.start, p.pnLength, p.pn, p.payloadEnd - p.start);
+    }
     // RFC 9002 §2: ack-eliciting packets and those with PADDING count in flight; ACK-only packets do not.
     const inFlight = p.ackEliciting || p.payloadEnd > p.unpaddedEnd;
     const record: ConnSentPacket = {
@@ -1790,6 +1810,46 @@ export class Connection {
     if (this.qlog !== undefined) {
       this.qlog.packetSent(now, { packetType: record.qlogType, packetNumber: p.pn, length: size, frames: p.frames ?? [] });
     }
+  }
+
+  private deferSeal = false;
+  private readonly sealJobs: PacketSealJob[] = [];
+  private sealJobCount = 0;
+  private sealJobProtection: PacketProtection | undefined;
+
+  private flushSeals(): void {
+    if (this.sealJobCount === 0 || this.sealJobProtection === undefined) return;
+    this.sealJobProtection.sealBatch(this.sealJobs, this.sealJobCount);
+    for (let i = 0; i < this.sealJobCount; i++) this.sealJobs[i]!.packet = EMPTY;
+    this.sealJobCount = 0;
+    this.sealJobProtection = undefined;
+  }
+
+  /**
+   * Up to `max` datagrams at once (what pollTransmit would return one by one), with the short-header packets sealed
+   * in one batch: the AES-GCM engine computes the keystream of a whole batch in one native call.
+   */
+  pollTransmitBatch(now: number, max = 16): Transmit[] {
+    const out: Transmit[] = [];
+    this.deferSeal = true;
+    try {
+      while (out.length < max) {
+        const t = this.buildTransmit(now);
+        if (t === undefined) break;
+        out.push(t);
+      }
+      this.flushSeals();
+    } catch (e) {
+      this.sealJobCount = 0;
+      this.sealJobProtection = undefined;
+      this.deferSeal = false;
+      this.onError(now, e);
+      const close = this.pollTransmit(now);
+      return close === undefined ? [] : [close];
+    } finally {
+      this.deferSeal = false;
+    }
+    return out;
   }
 
   private buildPathResponse(now: number, data: Uint8Array, remote: SocketAddress): Transmit | undefined {

@@ -63,6 +63,8 @@ export interface PairOptions {
   serverTransport?: TransportConfig;
   clientTransport?: TransportConfig;
   clientEndpoint?: Partial<EndpointOptions>;
+  /** Default: batched for even seeds, one by one for odd ones, so both paths run. */
+  batch?: boolean;
 }
 
 export class SimNetwork {
@@ -78,9 +80,12 @@ export class SimNetwork {
   clientAddr: SocketAddress = CLIENT_ADDR;
   delivered = 0;
   dropped = 0;
+  /** Pull datagrams with pollTransmitBatch (batched sealing) instead of one by one. */
+  batch: boolean;
 
   constructor(opts: PairOptions = {}) {
     this.rand = prng(opts.seed ?? 1);
+    this.batch = opts.batch ?? (opts.seed ?? 1) % 2 === 0;
     this.link = { delay: 10, ...opts.link };
     const random = (n: number): Uint8Array => {
       const out = new Uint8Array(n);
@@ -141,11 +146,24 @@ export class SimNetwork {
   /** Sends everything both endpoints have to send now. */
   flush(): void {
     for (let guard = 0; guard < 100000; guard++) {
-      const c = this.client.pollTransmit(this.now);
-      if (c !== undefined) this.send('server', this.clientAddr, c.data);
-      const s = this.server.pollTransmit(this.now);
-      if (s !== undefined) this.send('client', s.remote.address === this.clientAddr.address ? SERVER_ADDR : SERVER_ADDR, s.data);
-      if (c === undefined && s === undefined) return;
+      let any = false;
+      if (this.batch) {
+        for (const c of this.client.pollTransmitBatch(this.now, 16)) {
+          this.send('server', this.clientAddr, c.data);
+          any = true;
+        }
+        for (const s of this.server.pollTransmitBatch(this.now, 16)) {
+          this.send('client', SERVER_ADDR, s.data);
+          any = true;
+        }
+      } else {
+        const c = this.client.pollTransmit(this.now);
+        if (c !== undefined) this.send('server', this.clientAddr, c.data);
+        const s = this.server.pollTransmit(this.now);
+        if (s !== undefined) this.send('client', SERVER_ADDR, s.data);
+        any = c !== undefined || s !== undefined;
+      }
+      if (!any) return;
     }
     throw new Error('endpoints keep transmitting without end');
   }

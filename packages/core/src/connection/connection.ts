@@ -13,11 +13,12 @@ import {
   type RecoveryContext,
   type SentPacket,
 } from '@pathquic/cc-newreno-cubic';
+import type {
+  StatelessResetKey} from '@pathquic/cid-manager';
 import {
   LocalCidIssuer,
   PeerCidPool,
   RandomCidGenerator,
-  StatelessResetKey,
   bytesEqual,
   type CidEvent,
 } from '@pathquic/cid-manager';

@@ -32,6 +32,7 @@ describe('qlog from a live connection', () => {
       for (const role of ['client', 'server']) {
         const records = parseSeq(logs.get(role)!);
         const header = records[0]!;
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- qlog records are free-form JSON
         const events = records.slice(1) as { time: number; name: string; data: Record<string, any> }[];
         if (flavour === 'qvis') {
           // What qvis needs (../shared/quic-facts.md §8.2).

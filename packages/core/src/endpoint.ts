@@ -97,6 +97,8 @@ export class Endpoint {
   private readonly provider: CryptoProvider;
   private readonly random: (n: number) => Uint8Array;
   private readonly connectionSet = new Set<Connection>();
+  /** The same connections as an array, for round-robin polling without copying the set per datagram. */
+  private connectionList: Connection[] = [];
   /** Client DCIDs of Initials that created connections, routed until the handshake completes (RFC 9000 §7.2). */
   private readonly initialDcids = new Map<Connection, Uint8Array>();
   private readonly queue: Transmit[] = [];
@@ -206,7 +208,8 @@ export class Endpoint {
     if (header.form !== 'long' || header.type !== 'initial') return; // 0-RTT before its Initial, stray Handshake
     // RFC 9000 §14.1: a server drops Initials in datagrams smaller than 1200 bytes; §7.2: DCID at least 8 bytes.
     if (data.length < MIN_INITIAL_DATAGRAM_SIZE || header.dcid.length < 8) return;
-    const handshaking = [...this.connectionSet].filter((c) => c.role === 'server' && !c.isHandshakeComplete).length;
+    let handshaking = 0;
+    for (const c of this.connectionList) if (c.role === 'server' && !c.isHandshakeComplete) handshaking++;
     if (handshaking >= (server.maxHandshakingConnections ?? 1000)) return;
 
     let originalDcid = header.dcid;
@@ -301,6 +304,7 @@ export class Endpoint {
 
   private adopt(conn: Connection): void {
     this.connectionSet.add(conn);
+    this.connectionList.push(conn);
     this.applyCidEvents(conn, conn.takeCidEvents());
     for (const cid of conn.localConnectionIds()) if (cid.length > 0 && !this.router.has(cid)) this.router.add(cid, conn);
   }
@@ -323,6 +327,7 @@ export class Endpoint {
 
   private forget(conn: Connection): void {
     if (!this.connectionSet.delete(conn)) return;
+    this.connectionList = this.connectionList.filter((c) => c !== conn);
     if (this.router.localCidLength === 0) this.router.removeAddress(addressKey(conn.remote), conn);
     for (const cid of conn.localConnectionIds()) if (cid.length > 0) this.router.remove(cid, conn);
     const dcid = this.initialDcids.get(conn);
@@ -334,7 +339,7 @@ export class Endpoint {
   pollTransmit(now: number): Transmit | undefined {
     const queued = this.queue.shift();
     if (queued !== undefined) return queued;
-    const conns = [...this.connectionSet];
+    const conns = this.connectionList;
     const n = conns.length;
     for (let i = 0; i < n; i++) {
       const conn = conns[(this.cursor + i) % n]!;
@@ -355,7 +360,7 @@ export class Endpoint {
   pollTransmitBatch(now: number, max = 16): Transmit[] {
     const out: Transmit[] = [];
     while (out.length < max && this.queue.length > 0) out.push(this.queue.shift()!);
-    const conns = [...this.connectionSet];
+    const conns = this.connectionList;
     const n = conns.length;
     for (let i = 0; i < n && out.length < max; i++) {
       const conn = conns[(this.cursor + i) % n]!;
@@ -380,7 +385,7 @@ export class Endpoint {
   }
 
   handleTimeout(now: number): void {
-    for (const c of [...this.connectionSet]) {
+    for (const c of this.connectionList.slice()) {
       const d = c.pollTimeout();
       if (d !== undefined && d <= now) c.handleTimeout(now);
       this.afterConnectionActivity(c);

@@ -638,6 +638,13 @@ export class Connection {
     this.datagramsReceived++;
     this.bytesReceived += data.length;
     if (this.stateValue === 'closing') {
+      // RFC 9000 §10.2.2: a CONNECTION_CLOSE from the peer moves us to draining (only that frame is acted on).
+      try {
+        this.processDatagram(now, data, remote);
+      } catch {
+        // Nothing the peer sends matters any more.
+      }
+      if (this.stateValue !== 'closing') return;
       // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE, rate-limited (every 2^n-th datagram).
       this.closeReceivedCount++;
       if ((this.closeReceivedCount & (this.closeReceivedCount - 1)) === 0) this.closeSendPending = true;
@@ -671,7 +678,7 @@ export class Connection {
       else if (!bytesEqual(firstDcid, header.dcid)) continue;
       const processed = this.processPacket(now, header, packet, remote, data);
       anyProcessed ||= processed;
-      if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed') return;
+      if (this.stateValue === 'draining' || this.stateValue === 'closed') return;
     }
     // RFC 9000 §10.3.1: a datagram we cannot process whose tail is the reset token of a CID we use.
     if (!anyProcessed && this.isStatelessReset(data)) this.onStatelessReset(now);
@@ -875,6 +882,10 @@ export class Connection {
     size: number,
   ): void {
     const frames = parseFrames(payload);
+    if (this.stateValue === 'closing') {
+      for (const frame of frames) if (frame.type === 'connection_close') this.handleFrame(now, level, type, frame, remote);
+      return;
+    }
     if (frames.length === 0) throw new QuicCodecError(TransportErrorCode.PROTOCOL_VIOLATION, 'packet without frames (RFC 9000 §12.4)');
     validatePacketFrames(frames, type);
     this.packetsReceived++;
@@ -882,7 +893,7 @@ export class Connection {
     for (const frame of frames) {
       if (!ackEliciting && isAckEliciting(frame)) ackEliciting = true;
       this.handleFrame(now, level, type, frame, remote);
-      if (this.stateValue === 'draining' || this.stateValue === 'closed' || this.stateValue === 'closing') break;
+      if (!this.isOpen()) break;
     }
     this.qlog?.packetReceived(now, { packetType: type, packetNumber: pn, length: size, frames });
     if (this.stateValue === 'draining' || this.stateValue === 'closed') return;
@@ -963,6 +974,11 @@ export class Connection {
   }
 
   private lastDcid: Uint8Array | undefined;
+
+  /** Handshake or established (a method, so that TypeScript does not narrow the state across frame handlers). */
+  private isOpen(): boolean {
+    return this.stateValue === 'handshake' || this.stateValue === 'established';
+  }
 
   private onCryptoFrame(now: number, level: Level, offset: number, data: Uint8Array): void {
     const space = this.spaces[level];
@@ -1342,8 +1358,12 @@ export class Connection {
   }
 
   private enterDraining(now: number, info: CloseInfo): void {
+    const wasClosing = this.stateValue === 'closing';
     this.stateValue = info.source === 'remote' ? 'draining' : 'closed';
-    this.closeDeadline = info.source === 'remote' ? now + CLOSE_PTO_MULTIPLIER * this.ptoPeriod() : undefined;
+    // Draining after closing keeps the closing period's deadline (RFC 9000 §10.2.2).
+    if (!wasClosing || this.closeDeadline === undefined) {
+      this.closeDeadline = info.source === 'remote' ? now + CLOSE_PTO_MULTIPLIER * this.ptoPeriod() : undefined;
+    }
     this.closeSendPending = false;
     this.setCloseInfo(info);
     this.streams.closeAll();

@@ -29,6 +29,21 @@ describe('connection lifecycle', () => {
     expect(net.server.connections.size).toBe(0);
   });
 
+  it('a closing endpoint that receives the peer\'s CONNECTION_CLOSE starts draining (RFC 9000 §10.2.2)', () => {
+    const net = new SimNetwork();
+    const pair = connectPair(net);
+    established(net, pair);
+    const server = pair.server()!;
+    pair.client.close(net.now, { errorCode: 1, reason: 'client' });
+    server.close(net.now, { errorCode: 2, reason: 'server' });
+    net.runUntil(() => pair.client.state === 'draining' && server.state === 'draining', 1_000);
+    expect(pair.client.state).toBe('draining');
+    expect(server.state).toBe('draining');
+    // The first close wins: each side reports its own.
+    expect(pair.client.closeReason).toMatchObject({ source: 'local', errorCode: 1 });
+    expect(server.closeReason).toMatchObject({ source: 'local', errorCode: 2 });
+  });
+
   it('times out when idle for the negotiated idle timeout', () => {
     const net = new SimNetwork({ clientTransport: { maxIdleTimeout: 2_000 }, serverTransport: { maxIdleTimeout: 5_000 } });
     const pair = connectPair(net);

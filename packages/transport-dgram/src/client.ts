@@ -1,0 +1,160 @@
+/** connect(): a client connection on its own UDP socket. */
+import { createSocket, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { Endpoint, type ClientTlsOptions, type TransportConfig } from '@pathquic/core';
+import { decodeSessionTicket, type SessionTicket } from '@pathquic/tls';
+import { QuicConnection } from './connection.js';
+import { EndpointDriver } from './driver.js';
+import { QuicHandshakeError } from './errors.js';
+import { trackSocket } from './diagnostics.js';
+import { QlogFiles, SOCKET_BUFFER_BYTES, keyLogCallback, literalLookup, resolveHost, type KeyLogOption } from './options.js';
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** ALPN protocols offered, in preference order (RFC 9001 §8.1: required). */
+  alpn: readonly string[];
+  /** Name checked against the certificate and sent as SNI. Default `host`. */
+  servername?: string;
+  /** Trusted roots (PEM strings or DER/PEM Buffers). Default Node's bundled Mozilla roots. */
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** Skip chain verification (the certificate's dates and name are still checked). Tests only. */
+  insecure?: boolean;
+  /** Resume with a ticket from an earlier connection ('sessionticket' event / `conn.sessionTicket`), or its encoded form. */
+  session?: SessionTicket | Uint8Array;
+  /**
+   * Send 0-RTT data when `session` allows it. connect() then resolves as soon as the connection is created so
+   * that streams opened right away go out in 0-RTT; `conn.ready` tells when the handshake completed.
+   */
+  earlyData?: boolean;
+  /** NEW_TOKEN token from an earlier connection to this server (`conn.newToken`), to skip address validation. */
+  token?: Uint8Array;
+  transport?: TransportConfig;
+  /** Writes a qlog `.sqlog` file for the connection into this directory. */
+  qlogDir?: string;
+  /** SSLKEYLOGFILE lines: a path to append to, or a callback. Default: the SSLKEYLOGFILE environment variable. */
+  keylog?: KeyLogOption;
+  /** Aborting fails a pending connect() with reason 'aborted' and closes the connection (also after connect). */
+  signal?: AbortSignal;
+  localPort?: number;
+  localAddress?: string;
+  /** Bytes each stream's readable buffers ahead of the reader (default 256 KiB). */
+  streamReadHighWaterMark?: number;
+  /** Extra TLS client settings (cipher suites, groups, pins, a client certificate...). */
+  tls?: Partial<ClientTlsOptions>;
+}
+
+function bindSocket(socket: Socket, port: number, address: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    socket.once('error', onError);
+    socket.bind({ port, ...(address !== undefined && { address }), exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function connectSocket(socket: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    socket.once('error', onError);
+    socket.connect(port, address, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function normaliseCa(ca: ConnectOptions['ca']): (string | Uint8Array)[] | undefined {
+  if (ca === undefined) return undefined;
+  if (typeof ca === 'string' || ca instanceof Uint8Array) return [ca];
+  return [...ca];
+}
+
+/** Opens a QUIC connection; resolves once the handshake completes, rejects with QuicHandshakeError. */
+export async function connect(options: ConnectOptions): Promise<QuicConnection> {
+  if (!Array.isArray(options.alpn) || options.alpn.length === 0) throw new TypeError('connect: alpn must list at least one protocol');
+  if (!Number.isInteger(options.port) || options.port <= 0 || options.port > 65535) throw new RangeError(`connect: invalid port ${options.port}`);
+  const signal = options.signal;
+  const abortedError = (): QuicHandshakeError => new QuicHandshakeError('aborted', 'connect() was aborted before the handshake completed');
+  const isAborted = (): boolean => signal?.aborted === true;
+  if (isAborted()) throw abortedError();
+  const remote = await resolveHost(options.host);
+  if (isAborted()) throw abortedError();
+
+  const socket = createSocket({
+    type: remote.family === 6 ? 'udp6' : 'udp4',
+    lookup: literalLookup,
+    recvBufferSize: SOCKET_BUFFER_BYTES,
+    sendBufferSize: SOCKET_BUFFER_BYTES,
+  });
+  try {
+    await bindSocket(socket, options.localPort ?? 0, options.localAddress);
+    // A connected socket skips the route lookup on every send and hears only from the server.
+    await connectSocket(socket, options.port, remote.address);
+  } catch (e) {
+    socket.close();
+    throw e;
+  }
+  trackSocket(socket);
+  if (isAborted()) {
+    socket.close();
+    throw abortedError();
+  }
+
+  const wallClockOffset = Date.now() - performance.now();
+  const qlog = options.qlogDir !== undefined ? new QlogFiles(options.qlogDir, wallClockOffset) : undefined;
+  const endpoint = new Endpoint({
+    wallClockOffset,
+    ...(options.transport !== undefined && { transport: options.transport }),
+    ...(qlog !== undefined && { qlog: qlog.factory }),
+  });
+  const peer = { address: remote.address, port: options.port };
+  const driver = new EndpointDriver(socket, endpoint, peer);
+
+  const session = options.session instanceof Uint8Array ? decodeSessionTicket(options.session) : options.session;
+  const keyLog = keyLogCallback(options.keylog);
+  const ca = normaliseCa(options.ca);
+  const tls: ClientTlsOptions = {
+    ...options.tls,
+    alpnProtocols: [...options.alpn],
+    serverName: options.servername ?? options.host,
+    ...(ca !== undefined && { ca }),
+    ...(options.insecure === true && { insecureSkipChainVerification: true }),
+    ...(session !== undefined && { session }),
+    ...(options.earlyData === true && { earlyData: true }),
+    ...(keyLog !== undefined && { keyLog }),
+  };
+  let core;
+  try {
+    core = endpoint.connect(performance.now(), peer, {
+      tls,
+      ...(options.transport !== undefined && { transport: options.transport }),
+      ...(options.token !== undefined && { token: options.token }),
+    });
+  } catch (e) {
+    await driver.closeSocket();
+    throw e;
+  }
+  const closeQlog = qlog?.take();
+  const conn = new QuicConnection(driver, core, {
+    ...(options.streamReadHighWaterMark !== undefined && { readHighWaterMark: options.streamReadHighWaterMark }),
+  });
+  driver.adopt(core, conn.owner);
+  driver.closeWhenIdle = true;
+  driver.onIdle = () => {
+    void driver.closeSocket();
+  };
+  conn.onTerminated = () => {
+    void closeQlog?.();
+    signal?.removeEventListener('abort', onAbort);
+  };
+  const onAbort = (): void => conn.abort('aborted');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  driver.flush();
+
+  const zeroRtt = options.earlyData === true && session !== undefined && session.maxEarlyDataSize > 0;
+  if (!zeroRtt) await conn.ready;
+  return conn;
+}

@@ -1,0 +1,211 @@
+/**
+ * Runs one sans-I/O core Endpoint over one node:dgram socket: datagrams in, datagrams out, one timer.
+ *
+ * The loop:
+ * - 'message' → endpoint.handleDatagram at once; the flush that answers is deferred with setImmediate, so that the
+ *   (up to 32) datagrams libuv reads per turn are answered together (one ACK for the batch, fewer wake-ups).
+ * - application calls (stream writes, opens, closes) → a flush in a microtask, so the writes of one tick are sent
+ *   together.
+ * - a flush drains endpoint events (new server connections), hands connection events to their owners, then sends
+ *   until pollTransmit has nothing (or the connection is paced / congestion-limited), then arms ONE timer from
+ *   pollTimeout. Deadlines less than 1 ms away (pacing gaps are microseconds at 100 MB/s) use setImmediate: Node's
+ *   timers have 1 ms resolution, and an immediate still lets the loop poll the socket first.
+ */
+import type { Socket, RemoteInfo } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import type { Connection, ConnectionEvent, Endpoint, Transmit } from '@pathquic/core';
+
+/** What the driver tells the owner of a connection. */
+export interface ConnectionOwner {
+  onEvent(event: ConnectionEvent): void;
+  /** The connection reached 'closed' (after its closing/draining period) and the endpoint forgot it. */
+  onTerminated(): void;
+}
+
+/** Above this many datagrams waiting in the socket's send queue we stop building packets until it drains. */
+const SEND_QUEUE_HIGH = 64;
+const SEND_QUEUE_LOW = 16;
+
+export class EndpointDriver {
+  readonly endpoint: Endpoint;
+  readonly socket: Socket;
+  /** Live connections and who gets their events. */
+  readonly owners = new Map<Connection, ConnectionOwner>();
+  /** Called for each new server connection (from endpoint events); returns its owner. */
+  onIncoming: ((conn: Connection) => ConnectionOwner) | undefined;
+  /** Called once the last connection terminated while `closeWhenIdle` is set. */
+  onIdle: (() => void) | undefined;
+  closeWhenIdle = false;
+
+  private flushPending = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private immediate: NodeJS.Immediate | undefined;
+  private sendBlocked = false;
+  private socketClosed = false;
+  /** When the socket is connect()ed to the peer, sends need no address (and skip a route lookup per datagram). */
+  private readonly connectedPeer: { address: string; port: number } | undefined;
+  /** A datagram arrived since the last flush. */
+  private dirty = false;
+  private batchNow = 0;
+
+  private readonly flushNow = (): void => {
+    this.flush();
+  };
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.runTimeouts();
+  };
+  private readonly onImmediateTimer = (): void => {
+    this.immediate = undefined;
+    this.runTimeouts();
+  };
+  private readonly onSent = (): void => {
+    if (!this.sendBlocked || this.socketClosed) return;
+    if (this.socket.getSendQueueCount() <= SEND_QUEUE_LOW) {
+      this.sendBlocked = false;
+      this.scheduleFlush();
+    }
+  };
+
+  constructor(socket: Socket, endpoint: Endpoint, connectedPeer?: { address: string; port: number }) {
+    this.socket = socket;
+    this.endpoint = endpoint;
+    this.connectedPeer = connectedPeer;
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      // One clock reading per batch: libuv reads the batch in one go, so its datagrams arrived together.
+      if (!this.dirty) {
+        this.dirty = true;
+        this.batchNow = performance.now();
+        setImmediate(this.flushNow);
+      }
+      // rinfo already has the {address, port} shape core wants: no per-datagram allocation.
+      this.endpoint.handleDatagram(this.batchNow, msg, rinfo);
+    });
+    // ICMP errors (port unreachable on a connected socket) and the like: QUIC relies on its own timers instead.
+    socket.on('error', () => {});
+  }
+
+  get closed(): boolean {
+    return this.socketClosed;
+  }
+
+  /** After an application call: flush in a microtask (coalescing the calls of this tick). */
+  scheduleFlush(): void {
+    if (this.flushPending || this.socketClosed) return;
+    this.flushPending = true;
+    queueMicrotask(this.flushNow);
+  }
+
+  adopt(conn: Connection, owner: ConnectionOwner): void {
+    this.owners.set(conn, owner);
+  }
+
+  private runTimeouts(): void {
+    if (this.socketClosed) return;
+    const now = performance.now();
+    this.endpoint.handleTimeout(now);
+    this.flush(now);
+  }
+
+  flush(now = performance.now()): void {
+    this.flushPending = false;
+    this.dirty = false;
+    if (this.socketClosed) return;
+    const endpoint = this.endpoint;
+    for (let ev = endpoint.pollEvent(); ev !== undefined; ev = endpoint.pollEvent()) {
+      if (this.onIncoming !== undefined) this.owners.set(ev.connection, this.onIncoming(ev.connection));
+    }
+    this.dispatch();
+    if (!this.sendBlocked) this.transmit(now);
+    // Building packets can end a connection (an internal error closes it): report that too.
+    this.dispatch();
+    this.reap();
+    if (!this.socketClosed) this.armTimer(now);
+  }
+
+  private dispatch(): void {
+    for (const [conn, owner] of this.owners) {
+      for (let e = conn.pollEvent(); e !== undefined; e = conn.pollEvent()) owner.onEvent(e);
+    }
+  }
+
+  private transmit(now: number): void {
+    const endpoint = this.endpoint;
+    for (;;) {
+      const t = endpoint.pollTransmit(now);
+      if (t === undefined) return;
+      this.send(t);
+      if (this.sendBlocked) return;
+    }
+  }
+
+  private send(t: Transmit): void {
+    const socket = this.socket;
+    const peer = this.connectedPeer;
+    const queued = socket.getSendQueueCount();
+    if (peer !== undefined) {
+      // A connected socket can only reach its peer; anything else (no migration in this issue) is dropped.
+      if (t.remote.port !== peer.port || t.remote.address !== peer.address) return;
+      if (queued === 0) socket.send(t.data);
+      else socket.send(t.data, this.onSent);
+    } else if (queued === 0) socket.send(t.data, t.remote.port, t.remote.address);
+    else socket.send(t.data, t.remote.port, t.remote.address, this.onSent);
+    // The kernel refused (EAGAIN) and libuv queued: stop producing until the queue drains (the callbacks say when).
+    if (queued + 1 >= SEND_QUEUE_HIGH && socket.getSendQueueCount() >= SEND_QUEUE_HIGH) this.sendBlocked = true;
+  }
+
+  private reap(): void {
+    let removed = false;
+    for (const [conn, owner] of this.owners) {
+      if (!conn.isClosed) continue;
+      this.owners.delete(conn);
+      removed = true;
+      owner.onTerminated();
+    }
+    if (removed && this.owners.size === 0 && this.closeWhenIdle) this.onIdle?.();
+  }
+
+  private armTimer(now: number): void {
+    const deadline = this.endpoint.pollTimeout();
+    if (deadline === undefined) {
+      this.clearTimer();
+      return;
+    }
+    const delay = deadline - now;
+    if (delay < 1) {
+      if (this.immediate === undefined) this.immediate = setImmediate(this.onImmediateTimer);
+      return;
+    }
+    // An armed timer that fires no later than needed is kept: firing early only costs a no-op handleTimeout and a
+    // re-arm, while clearTimeout/setTimeout on every flush (deadlines move on every ACK) costs more.
+    const at = deadline;
+    if (this.timer !== undefined && this.timerAt <= at + 1) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.ceil(delay));
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** Closes the socket and stops all timers; connections still open are abandoned (close them first). */
+  closeSocket(): Promise<void> {
+    if (this.socketClosed) return Promise.resolve();
+    this.socketClosed = true;
+    this.clearTimer();
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}

@@ -1,0 +1,221 @@
+/** listen(): a QUIC server on one UDP socket, handing out connections as their handshakes complete. */
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { Endpoint, type ServerTlsOptions, type TransportConfig } from '@pathquic/core';
+import { SingleUseAntiReplay, loadCertificateIdentity, type CertificateIdentity } from '@pathquic/tls';
+import { QuicConnection } from './connection.js';
+import { EndpointDriver } from './driver.js';
+import { QlogFiles, SOCKET_BUFFER_BYTES, keyLogCallback, literalLookup, resolveHost, type KeyLogOption } from './options.js';
+import { trackSocket } from './diagnostics.js';
+
+export interface ListenOptions {
+  /** UDP port; 0 picks an ephemeral one (see `server.address()`). */
+  port: number;
+  /** Address to bind. Default '::' (IPv6 and, dual-stack, IPv4). */
+  host?: string;
+  /** Certificate chain (leaf first) as PEM, or DER/PEM bytes; with `key`. */
+  cert?: string | Uint8Array;
+  /** Private key of the leaf certificate: PEM or DER/PEM bytes. */
+  key?: string | Uint8Array;
+  passphrase?: string;
+  /** A ready certificate identity (from @pathquic/tls loadCertificateIdentity) instead of cert/key. */
+  certificate?: CertificateIdentity;
+  /** ALPN protocols accepted, in preference order. */
+  alpn: readonly string[];
+  /** Validate every client's address with a Retry first (RFC 9000 §8.1.2). */
+  retry?: boolean;
+  transport?: TransportConfig;
+  /** Writes a qlog `.sqlog` file per connection into this directory. */
+  qlogDir?: string;
+  /** SSLKEYLOGFILE lines: a path to append to, or a callback. Default: the SSLKEYLOGFILE environment variable. */
+  keylog?: KeyLogOption;
+  /** Aborting closes the server (as close()). */
+  signal?: AbortSignal;
+  /** 32-byte key for session tickets (enables resumption); share it between servers and restarts. */
+  ticketKey?: Uint8Array;
+  /** Accept 0-RTT from resuming clients (needs ticketKey); replays are refused by a single-use register. */
+  earlyData?: boolean;
+  /** Bytes each stream's readable buffers ahead of the reader (default 256 KiB). */
+  streamReadHighWaterMark?: number;
+  /** Extra TLS server settings (client certificates, cipher suites...). */
+  tls?: Partial<ServerTlsOptions>;
+}
+
+/**
+ * Events: 'connection' (QuicConnection, handshake complete), 'close'. Also an async iterator of connections:
+ * `for await (const conn of server)` ends when the server closes.
+ */
+export class QuicServer extends EventEmitter implements AsyncIterable<QuicConnection> {
+  readonly #driver: EndpointDriver;
+  readonly #connections = new Set<QuicConnection>();
+  readonly #queue: QuicConnection[] = [];
+  #waiters: ((r: IteratorResult<QuicConnection>) => void)[] = [];
+  #iterating = false;
+  #closing: Promise<void> | undefined;
+  #closed = false;
+
+  /** @internal */
+  constructor(driver: EndpointDriver) {
+    super();
+    this.#driver = driver;
+  }
+
+  /** The bound address, e.g. { address: '::', family: 'IPv6', port: 4433 }. */
+  address(): { address: string; family: string; port: number } {
+    return this.#driver.socket.address();
+  }
+
+  /** Connections whose handshake completed and that are still open. */
+  get connections(): ReadonlySet<QuicConnection> {
+    return this.#connections;
+  }
+
+  /** @internal */
+  accept(conn: QuicConnection): void {
+    if (this.#closing !== undefined) return;
+    this.#connections.add(conn);
+    void conn.closed.then(() => this.#connections.delete(conn));
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter({ value: conn, done: false });
+    else if (this.#iterating || this.listenerCount('connection') === 0) this.#queue.push(conn);
+    this.emit('connection', conn);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<QuicConnection> {
+    this.#iterating = true;
+    return {
+      next: () => {
+        const c = this.#queue.shift();
+        if (c !== undefined) return Promise.resolve({ value: c, done: false });
+        if (this.#closing !== undefined) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.#waiters.push(resolve));
+      },
+      return: () => {
+        this.#iterating = false;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  /**
+   * Stops accepting, closes every connection (application close code 0, or the given one), waits for their
+   * closing periods (at most `timeoutMs`, default 2 s) and closes the socket.
+   */
+  close(info: { closeCode?: number; reason?: string; timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    const driver = this.#driver;
+    driver.endpoint.close();
+    for (const w of this.#waiters.splice(0)) w({ value: undefined, done: true });
+    for (const conn of driver.owners.keys()) {
+      conn.close(performance.now(), { errorCode: info.closeCode ?? 0, reason: info.reason ?? 'server closing', application: true });
+    }
+    driver.flush();
+    this.#closing = (async () => {
+      await new Promise<void>((resolve) => {
+        if (driver.owners.size === 0) {
+          resolve();
+          return;
+        }
+        const t = setTimeout(resolve, info.timeoutMs ?? 2000);
+        driver.closeWhenIdle = true;
+        driver.onIdle = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      await driver.closeSocket();
+      this.#closed = true;
+      this.emit('close');
+    })();
+    return this.#closing;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+function bindSocket(socket: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    socket.once('error', onError);
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Starts a QUIC server. */
+export async function listen(options: ListenOptions): Promise<QuicServer> {
+  if (!Array.isArray(options.alpn) || options.alpn.length === 0) throw new TypeError('listen: alpn must list at least one protocol');
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new RangeError(`listen: invalid port ${options.port}`);
+  if (options.signal?.aborted === true) throw new Error('listen() was aborted');
+  let certificate = options.certificate;
+  if (certificate === undefined) {
+    if (options.cert === undefined || options.key === undefined) throw new TypeError('listen: give cert and key, or certificate');
+    certificate = loadCertificateIdentity({
+      cert: options.cert,
+      key: options.key,
+      ...(options.passphrase !== undefined && { passphrase: options.passphrase }),
+    });
+  }
+  const host = options.host ?? '::';
+  const bindTo = await resolveHost(host);
+  const socket = createSocket({
+    type: bindTo.family === 6 ? 'udp6' : 'udp4',
+    // '::' serves IPv4 clients too (as ::ffff:a.b.c.d) unless the system forces v6only.
+    ipv6Only: false,
+    lookup: literalLookup,
+    recvBufferSize: SOCKET_BUFFER_BYTES,
+    sendBufferSize: SOCKET_BUFFER_BYTES,
+  });
+  try {
+    await bindSocket(socket, options.port, bindTo.address);
+  } catch (e) {
+    socket.close();
+    throw e;
+  }
+  trackSocket(socket);
+
+  const wallClockOffset = Date.now() - performance.now();
+  const qlog = options.qlogDir !== undefined ? new QlogFiles(options.qlogDir, wallClockOffset) : undefined;
+  const keyLog = keyLogCallback(options.keylog);
+  const tls: ServerTlsOptions = {
+    ...options.tls,
+    certificate,
+    alpnProtocols: [...options.alpn],
+    ...(options.ticketKey !== undefined && { ticketKey: options.ticketKey }),
+    ...(options.earlyData === true && { earlyData: true, antiReplay: new SingleUseAntiReplay() }),
+    ...(keyLog !== undefined && { keyLog }),
+  };
+  const endpoint = new Endpoint({
+    server: {
+      tls,
+      ...(options.retry !== undefined && { retry: options.retry }),
+      ...(options.transport !== undefined && { transport: options.transport }),
+    },
+    wallClockOffset,
+    ...(options.transport !== undefined && { transport: options.transport }),
+    ...(qlog !== undefined && { qlog: qlog.factory }),
+  });
+  const driver = new EndpointDriver(socket, endpoint);
+  const server = new QuicServer(driver);
+  driver.onIncoming = (core) => {
+    const conn = new QuicConnection(driver, core, {
+      ...(options.streamReadHighWaterMark !== undefined && { readHighWaterMark: options.streamReadHighWaterMark }),
+    });
+    const closeQlog = qlog?.take();
+    conn.onConnected = (c) => server.accept(c);
+    conn.onTerminated = () => void closeQlog?.();
+    return conn.owner;
+  };
+  const signal = options.signal;
+  if (signal !== undefined) {
+    const onAbort = (): void => void server.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    server.once('close', () => signal.removeEventListener('abort', onAbort));
+  }
+  return server;
+}

@@ -15,11 +15,21 @@ export interface PacerOptions {
   n?: number;
   /** Max datagram size in bytes used for the capacity (default 1200). */
   maxDatagramSize?: number;
+  /**
+   * The caller's timer granularity in ms (default 0: none). A sender woken by a timer can only come back after about
+   * this long, so the bucket also holds `granularity` ms worth of the pacing rate — up to `maxBurstPackets` — or a
+   * fast path would be limited to `burstPackets` per wake-up instead of the pacing rate.
+   */
+  granularity?: number;
+  /** Upper bound on the granularity-based capacity, in packets (default: burstPackets, i.e. no growth). */
+  maxBurstPackets?: number;
 }
 
 export class Pacer {
   readonly burstPackets: number;
   readonly n: number;
+  readonly granularity: number;
+  readonly maxBurstPackets: number;
   #maxDatagramSize: number;
   /** Bytes that may leave without waiting. Starts full. */
   #tokens: number;
@@ -30,6 +40,9 @@ export class Pacer {
   constructor(options: PacerOptions = {}) {
     this.burstPackets = options.burstPackets ?? PACING_BURST_PACKETS;
     this.n = options.n ?? PACING_GAIN;
+    this.granularity = options.granularity ?? 0;
+    this.maxBurstPackets = Math.max(options.maxBurstPackets ?? this.burstPackets, this.burstPackets);
+    if (!(this.granularity >= 0) || !Number.isFinite(this.granularity)) throw new RangeError('granularity must be a finite number >= 0');
     this.#maxDatagramSize = options.maxDatagramSize ?? 1200;
     if (!(this.burstPackets >= 1)) throw new RangeError('burstPackets must be >= 1');
     if (!(this.n > 0) || !Number.isFinite(this.n)) throw new RangeError('n must be a finite number > 0');
@@ -52,9 +65,15 @@ export class Pacer {
     this.#tokens = Math.min(this.#tokens, this.capacity);
   }
 
-  /** Bucket capacity in bytes. */
+  /**
+   * Bucket capacity in bytes: burstPackets datagrams, or `granularity` ms at the current rate when that is more
+   * (capped at maxBurstPackets datagrams).
+   */
   get capacity(): number {
-    return this.burstPackets * this.#maxDatagramSize;
+    const base = this.burstPackets * this.#maxDatagramSize;
+    if (this.granularity === 0 || !(this.#rate > 0)) return base;
+    const max = this.maxBurstPackets * this.#maxDatagramSize;
+    return Math.max(base, Math.min(max, this.#rate * this.granularity));
   }
 
   /** Tokens (bytes) available as of the last call. */

@@ -113,4 +113,25 @@ describe('Pacer (RFC 9002 §7.7)', () => {
     p.reset();
     expect(p.tokens).toBe(2400);
   });
+
+  it('holds the timer granularity worth of the rate, between burstPackets and maxBurstPackets', () => {
+    const p = new Pacer({ granularity: 1, maxBurstPackets: 32 });
+    // 1.25 · 12 MB / 10 ms = 1.5 MB/ms: 1 ms is far above 32 packets, so the cap holds.
+    p.nextSendTime(0, 1200, 12_000_000, 10);
+    expect(p.capacity).toBe(32 * 1200);
+    let sent = 0;
+    for (let t = 0; t < 10; t += 1) {
+      while (p.nextSendTime(t, 1200, 12_000_000, 10) <= t) {
+        p.onSent(t, 1200);
+        sent++;
+      }
+    }
+    // One wake-up per ms sends a full bucket each time (the first one also has the initial 10).
+    expect(sent).toBeGreaterThanOrEqual(10 + 9 * 32);
+    // A slow rate keeps the floor of burstPackets: 1.25 · 24000 B / 100 ms = 300 B/ms < 10 packets.
+    const slow = new Pacer({ granularity: 1, maxBurstPackets: 32 });
+    slow.nextSendTime(0, 1200, 24_000, 100);
+    expect(slow.capacity).toBe(10 * 1200);
+    expect(() => new Pacer({ granularity: -1 })).toThrow(RangeError);
+  });
 });

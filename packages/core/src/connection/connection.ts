@@ -93,6 +93,10 @@ const MAX_QUEUED_DATAGRAMS = 128;
 /** Packets sent under one key before a key update is forced: well under AES-GCM's 2^23 (RFC 9001 §6.6). */
 const DEFAULT_KEY_UPDATE_INTERVAL = 2 ** 22;
 const PATH_KEY = 0;
+/** Bytes allocated at once for outgoing datagrams. */
+const SLAB_SIZE = 64 * 1024;
+/** Most datagrams one pacing wake-up sends: libuv reads at most 32 datagrams per socket per loop turn. */
+const MAX_PACED_BURST = 32;
 const STATE_UPDATED = { draft: 'quic:connection_state_updated', qvis: 'connectivity:connection_state_updated' };
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -156,6 +160,7 @@ interface ResolvedConfig {
   maxDatagramFrameSize: number;
   maxAckDelay: number;
   pacing: boolean;
+  pacingGranularity: number;
   disableActiveMigration: boolean;
   keyUpdateInterval: number;
   schedulingScheme: SchedulingScheme;
@@ -180,6 +185,7 @@ function resolveConfig(t: TransportConfig = {}): ResolvedConfig {
     maxDatagramFrameSize: t.maxDatagramFrameSize ?? 65535,
     maxAckDelay: t.maxAckDelay ?? 25,
     pacing: t.pacing ?? true,
+    pacingGranularity: t.pacingGranularity ?? 1,
     disableActiveMigration: t.disableActiveMigration ?? false,
     keyUpdateInterval: t.keyUpdateInterval ?? DEFAULT_KEY_UPDATE_INTERVAL,
     schedulingScheme: t.schedulingScheme ?? 'round-robin',
@@ -418,7 +424,9 @@ export class Connection {
     };
     this.loss = new LossDetection<ConnSentPacket>({ initialRtt: this.cfg.initialRtt });
     this.cc = createCongestionController(this.cfg.congestionControl, { maxDatagramSize: this.cfg.maxDatagramSize, paced: this.cfg.pacing });
-    this.pacer = new Pacer({ maxDatagramSize: this.cfg.maxDatagramSize });
+    // The driver's timers wake it about every `pacingGranularity` ms, so each wake-up may send that much of the
+    // pacing rate; bursts stay within what libuv reads per socket per loop turn (32 datagrams).
+    this.pacer = new Pacer({ maxDatagramSize: this.cfg.maxDatagramSize, granularity: this.cfg.pacingGranularity, maxBurstPackets: MAX_PACED_BURST });
     this.sendBuf = new Uint8Array(this.cfg.maxDatagramSize);
     this.builder = new PacketBuilder(this.sendBuf);
     this.builder.keepFrames = this.qlog?.enabled === true;
@@ -1559,7 +1567,7 @@ export class Connection {
       } else this.pacingBlockedUntil = undefined;
     } else if (!congestionOk) this.pacingBlockedUntil = undefined;
 
-    const buf = new Uint8Array(this.cfg.maxDatagramSize);
+    const buf = this.nextDatagramBuffer();
     this.builder.w = new Writer(buf, 0);
     const packets: PendingPacket[] = [];
     let offset = 0;
@@ -1577,7 +1585,12 @@ export class Connection {
       // RFC 9000 §14.1: a client pads every datagram with an Initial; a server those with an ack-eliciting Initial.
       if (level === 'initial' && (this.role === 'client' || p.ackEliciting)) mustPad = true;
     }
-    if (packets.length === 0) return undefined;
+    if (packets.length === 0) {
+      // RFC 9002 §7.8: the window had room and nothing went out: the sender is application-limited, so the window
+      // must not grow on what it did not use (else it swells without bound, and with it the pacing rate).
+      if (congestionOk && !probing && this.handshakeConfirmed) this.cc.setAppLimited(true, now);
+      return undefined;
+    }
     if (mustPad) {
       const target = Math.min(budget, Math.max(MIN_INITIAL_DATAGRAM_SIZE, offset));
       if (offset < target) {
@@ -1591,6 +1604,7 @@ export class Connection {
       this.sealAndRecord(now, p, buf);
       if (p.level === 'handshake') sentHandshake = true;
     }
+    if (this.cc.appLimited && !this.cc.canSend(this.cfg.maxDatagramSize)) this.cc.setAppLimited(false, now);
     // RFC 9001 §4.9.1: the client discards Initial keys once it has sent a Handshake packet.
     if (sentHandshake && this.role === 'client' && !this.spaces.initial.discarded) {
       this.discardSpace('initial', now);
@@ -1600,6 +1614,24 @@ export class Connection {
     if (!this.addressValidated) this.bytesSentUnvalidated += offset;
     return { data: buf.subarray(0, offset), remote: this.remoteAddr };
   }
+
+  /**
+   * A zeroed buffer for the next datagram, cut from a larger slab: one allocation per ~50 datagrams instead of one
+   * each. Every datagram gets its own region (the caller keeps it until the socket has sent it), never reused.
+   */
+  private nextDatagramBuffer(): Uint8Array {
+    const size = this.cfg.maxDatagramSize;
+    if (this.slabOffset + size > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(SLAB_SIZE, size));
+      this.slabOffset = 0;
+    }
+    const buf = this.slab.subarray(this.slabOffset, this.slabOffset + size);
+    this.slabOffset += size;
+    return buf;
+  }
+
+  private slab = new Uint8Array(0);
+  private slabOffset = 0;
 
   private currentDcid(): Uint8Array {
     if (!this.peerScidSeen) return this.initialDcid;

@@ -47,6 +47,11 @@ export interface TransportConfig {
   maxAckDelay?: number;
   /** Spread sends over the RTT (RFC 9002 §7.7). Default true. */
   pacing?: boolean;
+  /**
+   * How often (ms) the driver can come back to send paced packets: each wake-up may send this long's worth of the
+   * pacing rate (at most 32 datagrams). Default 1, Node's timer resolution; 0 keeps bursts at 10 datagrams.
+   */
+  pacingGranularity?: number;
   /** Tell the peer not to migrate (disable_active_migration). Default false. */
   disableActiveMigration?: boolean;
   /** Initiate a key update after this many packets under one key. Default: well under the AEAD limit. */

@@ -27,6 +27,7 @@ async function serve(): Promise<QuicServer> {
     cert: readFileSync(fixtures + 'leaf-ecdsa.chain.pem', 'utf8'),
     key: readFileSync(fixtures + 'leaf-ecdsa.key', 'utf8'),
     alpn: ['bench'],
+    ...(process.env['BIGBUF'] ? { transport: { streamSendBufferSize: Number(process.env['BIGBUF']) << 20 } } : {}),
   });
   const payload = new Uint8Array(CHUNK);
   for (let i = 0; i < CHUNK; i++) payload[i] = (i * 31 + 7) & 0xff;
@@ -79,7 +80,7 @@ if (role === 'server') {
       await new Promise((r) => child.once('exit', r));
     };
   }
-  const conn = await connect({ host: '127.0.0.1', port, alpn: ['bench'], servername: 'localhost', ca: readFileSync(fixtures + 'root-ca.crt', 'utf8') });
+  const conn = await connect({ host: '127.0.0.1', port, alpn: ['bench'], servername: 'localhost', ca: readFileSync(fixtures + 'root-ca.crt', 'utf8'), ...(process.env['BIGWIN'] ? { transport: { initialMaxStreamData: 16 << 20, initialMaxData: 32 << 20 } } : {}) });
   const stream = await conn.createBidirectionalStream();
   const start = performance.now();
   const w = stream.writable.getWriter();

@@ -98,7 +98,7 @@ if (role === 'server') {
   const mbps = total / 1e6 / seconds;
   console.log(`pathquic -> pathquic, one stream, ${mb} MB over loopback (${sameProcess ? 'one process' : 'two processes'}): ${seconds.toFixed(2)} s, ${mbps.toFixed(1)} MB/s`);
   console.log(
-    `client: smoothed rtt ${stats.rtt.toFixed(2)} ms, ${stats.datagramsReceived} datagrams received` +
+    `client: smoothed rtt ${stats.rtt.toFixed(2)} ms, ${stats.datagramsReceived} datagrams received, ${stats.datagramsSent} sent` +
       (srv === undefined ? '' : `; server: ${srv.sent} packets sent, ${srv.lost} lost, cwnd ${srv.cwnd} B`),
   );
   console.log(JSON.stringify({ pathquic_mbps: Number(mbps.toFixed(1)) }));

@@ -37,12 +37,16 @@ async function serve(): Promise<QuicServer> {
         for await (const s of conn.incomingBidirectionalStreams) {
           const reader = s.readable.getReader();
           await reader.read();
+          const cpuStart = process.cpuUsage();
+          const eluStart = performance.eventLoopUtilization();
           reader.releaseLock();
           const w = s.writable.getWriter();
           for (let sent = 0; sent < total; sent += CHUNK) await w.write(sent + CHUNK <= total ? payload : payload.subarray(0, total - sent));
           await w.close().catch(() => {});
           const st = conn.stats();
-          process.send?.({ lost: st.packetsLost, sent: st.packetsSent, cwnd: st.cwnd });
+          const cpu = process.cpuUsage(cpuStart);
+          const elu = performance.eventLoopUtilization(eluStart).utilization;
+          process.send?.({ lost: st.packetsLost, sent: st.packetsSent, cwnd: st.cwnd, cpuMs: (cpu.user + cpu.system) / 1000, srtt: st.rtt, elu });
         }
       })().catch(() => {});
     }
@@ -57,7 +61,7 @@ if (role === 'server') {
 } else {
   let port: number;
   let stop: () => Promise<void>;
-  let serverInfo: Promise<{ lost: number; sent: number; cwnd: number } | undefined>;
+  let serverInfo: Promise<{ lost: number; sent: number; cwnd: number; cpuMs: number; srtt: number; elu: number } | undefined>;
   if (sameProcess) {
     const server = await serve();
     port = server.address().port;
@@ -74,7 +78,7 @@ if (role === 'server') {
     });
     const next = (): Promise<unknown> => (messages.length > 0 ? Promise.resolve(messages.shift()) : new Promise((r) => waiters.push(r)));
     port = ((await next()) as { port: number }).port;
-    serverInfo = next() as Promise<{ lost: number; sent: number; cwnd: number }>;
+    serverInfo = next() as Promise<{ lost: number; sent: number; cwnd: number; cpuMs: number; srtt: number; elu: number }>;
     stop = async () => {
       child.disconnect();
       await new Promise((r) => child.once('exit', r));
@@ -83,12 +87,17 @@ if (role === 'server') {
   const conn = await connect({ host: '127.0.0.1', port, alpn: ['bench'], servername: 'localhost', ca: readFileSync(fixtures + 'root-ca.crt', 'utf8'), ...(process.env['BIGWIN'] ? { transport: { initialMaxStreamData: 16 << 20, initialMaxData: 32 << 20 } } : {}) });
   const stream = await conn.createBidirectionalStream();
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const eluStart = performance.eventLoopUtilization();
   const w = stream.writable.getWriter();
   await w.write(new Uint8Array([1]));
   await w.close();
   let received = 0;
   for await (const chunk of stream.readable) received += chunk.length;
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const clientCpuMs = (cpu.user + cpu.system) / 1000;
+  const clientElu = performance.eventLoopUtilization(eluStart).utilization;
   const stats = conn.stats();
   const srv = await serverInfo;
   conn.close({ closeCode: 0 });
@@ -99,7 +108,11 @@ if (role === 'server') {
   console.log(`pathquic -> pathquic, one stream, ${mb} MB over loopback (${sameProcess ? 'one process' : 'two processes'}): ${seconds.toFixed(2)} s, ${mbps.toFixed(1)} MB/s`);
   console.log(
     `client: smoothed rtt ${stats.rtt.toFixed(2)} ms, ${stats.datagramsReceived} datagrams received, ${stats.datagramsSent} sent` +
-      (srv === undefined ? '' : `; server: ${srv.sent} packets sent, ${srv.lost} lost, cwnd ${srv.cwnd} B`),
+      (srv === undefined ? '' : `; server: ${srv.sent} packets sent, ${srv.lost} lost, cwnd ${srv.cwnd} B, srtt ${srv.srtt.toFixed(2)} ms`),
+  );
+  console.log(
+    `CPU busy during the transfer: client ${((100 * clientCpuMs) / (seconds * 1000)).toFixed(0)} % (event loop ${(100 * clientElu).toFixed(0)} %)` +
+      (srv === undefined ? '' : `, server ${((100 * srv.cpuMs) / (seconds * 1000)).toFixed(0)} % (event loop ${(100 * srv.elu).toFixed(0)} %)`),
   );
   console.log(JSON.stringify({ pathquic_mbps: Number(mbps.toFixed(1)) }));
 }

@@ -1,3 +1,4 @@
+import type { QlogFlavour } from '@pathquic/core';
 /** connect(): a client connection on its own UDP socket. */
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +33,11 @@ export interface ConnectOptions {
   transport?: TransportConfig;
   /** Writes a qlog `.sqlog` file for the connection into this directory. */
   qlogDir?: string;
+  /**
+   * 'draft' (default): the current quic-events names (JSON-SEQ .sqlog); 'qvis': the qlog 0.3 form that the qvis
+   * visualiser loads (see @pathquic/core's QlogWriter).
+   */
+  qlogFormat?: QlogFlavour;
   /** SSLKEYLOGFILE lines: a path to append to, or a callback. Default: the SSLKEYLOGFILE environment variable. */
   keylog?: KeyLogOption;
   /** Aborting fails a pending connect() with reason 'aborted' and closes the connection (also after connect). */
@@ -104,7 +110,7 @@ export async function connect(options: ConnectOptions): Promise<QuicConnection> 
   }
 
   const wallClockOffset = Date.now() - performance.now();
-  const qlog = options.qlogDir !== undefined ? new QlogFiles(options.qlogDir, wallClockOffset) : undefined;
+  const qlog = options.qlogDir !== undefined ? new QlogFiles(options.qlogDir, wallClockOffset, options.qlogFormat) : undefined;
   const endpoint = new Endpoint({
     wallClockOffset,
     ...(options.transport !== undefined && { transport: options.transport }),

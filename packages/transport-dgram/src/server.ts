@@ -1,3 +1,4 @@
+import type { QlogFlavour } from '@pathquic/core';
 /** listen(): a QUIC server on one UDP socket, handing out connections as their handshakes complete. */
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
@@ -28,6 +29,11 @@ export interface ListenOptions {
   transport?: TransportConfig;
   /** Writes a qlog `.sqlog` file per connection into this directory. */
   qlogDir?: string;
+  /**
+   * 'draft' (default): the current quic-events names (JSON-SEQ .sqlog); 'qvis': the qlog 0.3 form that the qvis
+   * visualiser loads (see @pathquic/core's QlogWriter).
+   */
+  qlogFormat?: QlogFlavour;
   /** SSLKEYLOGFILE lines: a path to append to, or a callback. Default: the SSLKEYLOGFILE environment variable. */
   keylog?: KeyLogOption;
   /** Aborting closes the server (as close()). */
@@ -180,7 +186,7 @@ export async function listen(options: ListenOptions): Promise<QuicServer> {
   trackSocket(socket);
 
   const wallClockOffset = Date.now() - performance.now();
-  const qlog = options.qlogDir !== undefined ? new QlogFiles(options.qlogDir, wallClockOffset) : undefined;
+  const qlog = options.qlogDir !== undefined ? new QlogFiles(options.qlogDir, wallClockOffset, options.qlogFormat) : undefined;
   const keyLog = keyLogCallback(options.keylog);
   const tls: ServerTlsOptions = {
     // On Node, OpenSSL's X25519/P-256 are several times faster than the portable default (RFC 8446 key exchange

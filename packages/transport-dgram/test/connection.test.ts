@@ -405,4 +405,28 @@ describe('resumption, tokens, key update, logs', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('writes qlog in the form qvis loads with qlogFormat: qvis', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pathquic-qvis-'));
+    try {
+      const server = await startServer({ qlogDir: dir, qlogFormat: 'qvis' });
+      servers.push(server);
+      serveEcho(server);
+      const conn = await connect(clientOptions(server, { qlogDir: dir, qlogFormat: 'qvis' }));
+      expect(await echoOnce(conn, 'qvis')).toBe('qvis');
+      conn.close();
+      await conn.terminated;
+      await server.close();
+      for (const f of readdirSync(dir)) {
+        const records = readFileSync(join(dir, f), 'utf8').split('\u001e').filter((r) => r.length > 0);
+        const [header, ...events] = records.map((r) => JSON.parse(r) as Record<string, unknown>);
+        // ../shared/quic-facts.md §8.2: qvis needs qlog_version/qlog_format in the first record and qvis event names.
+        expect(header).toMatchObject({ qlog_version: '0.3', qlog_format: 'JSON-SEQ' });
+        expect(events.some((e) => e['name'] === 'transport:packet_sent')).toBe(true);
+        expect(events.some((e) => e['name'] === 'recovery:metrics_updated')).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -181,6 +181,36 @@ export class Endpoint {
     }
   }
 
+  /**
+   * Datagrams that arrived together (one socket read burst), in order: each connection gets its run of them at once,
+   * so that it can open their packets in one AEAD batch. Same rules as handleDatagram.
+   */
+  handleDatagramBatch(now: number, datagrams: readonly { readonly data: Uint8Array; readonly remote: SocketAddress }[]): void {
+    let runConn: Connection | undefined;
+    let run: { readonly data: Uint8Array; readonly remote: SocketAddress }[] = [];
+    const flush = (): void => {
+      if (runConn !== undefined && run.length > 0) {
+        runConn.handleDatagramBatch(now, run);
+        this.afterConnectionActivity(runConn);
+      }
+      runConn = undefined;
+      run = [];
+    };
+    for (const d of datagrams) {
+      if (d.data.length === 0) continue;
+      const conn = this.router.route(d.data, addressKey(d.remote));
+      if (conn === undefined) {
+        flush();
+        this.handleDatagram(now, d.data, d.remote);
+        continue;
+      }
+      if (conn !== runConn) flush();
+      runConn = conn;
+      run.push(d);
+    }
+    flush();
+  }
+
   private handleUnrouted(now: number, data: Uint8Array, remote: SocketAddress): void {
     const first = data[0]!;
     if ((first & 0x80) === 0) {

@@ -49,6 +49,7 @@ export class EndpointDriver {
   private readonly connectedPeer: { address: string; port: number } | undefined;
   /** A datagram arrived since the last flush. */
   private dirty = false;
+  private received: { data: Uint8Array; remote: RemoteInfo }[] = [];
   private batchNow = 0;
 
   private readonly flushNow = (): void => {
@@ -82,8 +83,9 @@ export class EndpointDriver {
         this.batchNow = performance.now();
         setImmediate(this.flushNow);
       }
-      // rinfo already has the {address, port} shape core wants: no per-datagram allocation.
-      this.endpoint.handleDatagram(this.batchNow, msg, rinfo);
+      // Handed to core together in the flush that follows (an immediate), so that core can open the packets of the
+      // burst in one AEAD batch. rinfo already has the {address, port} shape core wants.
+      this.received.push({ data: msg, remote: rinfo });
     });
     // ICMP errors (port unreachable on a connected socket) and the like: QUIC relies on its own timers instead.
     socket.on('error', () => {});
@@ -113,9 +115,14 @@ export class EndpointDriver {
 
   flush(now = performance.now()): void {
     this.flushPending = false;
+    const endpoint = this.endpoint;
+    if (this.received.length > 0) {
+      const burst = this.received;
+      this.received = [];
+      if (!this.socketClosed) endpoint.handleDatagramBatch(this.batchNow, burst);
+    }
     this.dirty = false;
     if (this.socketClosed) return;
-    const endpoint = this.endpoint;
     for (let ev = endpoint.pollEvent(); ev !== undefined; ev = endpoint.pollEvent()) {
       if (this.onIncoming !== undefined) this.owners.set(ev.connection, this.onIncoming(ev.connection));
     }

@@ -61,4 +61,19 @@ describe('loss recovery and congestion control in a connection', () => {
     expect(sha256(r1.received)).toBe(sha256(a));
     expect(sha256(r2.received)).toBe(sha256(b));
   });
+
+  it('opens bursts of 1-RTT packets in AEAD batches, through loss and the peer\'s key updates', () => {
+    const net = new SimNetwork({ seed: 8, batch: true, link: { delay: 5, loss: 0.02, reorder: 0.02 }, serverTransport: { keyUpdateInterval: 200 } });
+    const pair = connectPair(net);
+    established(net, pair);
+    const data = pseudoRandomBytes(3 << 20, 8);
+    const r = transfer(net, pair.server()!, pair.client, data, 300_000);
+    expect(sha256(r.received)).toBe(sha256(data));
+    const stats = pair.client.stats();
+    expect(pair.server()!.stats().keyUpdates).toBeGreaterThan(5);
+    // The last update may still be in flight when the transfer ends.
+    expect(stats.keyUpdates).toBeGreaterThanOrEqual(pair.server()!.stats().keyUpdates - 1);
+    // Most data packets took the batched path.
+    expect(stats.packetsReceivedInBatches).toBeGreaterThan(stats.packetsReceived / 2);
+  });
 });

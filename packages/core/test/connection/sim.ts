@@ -183,12 +183,19 @@ export class SimNetwork {
       const r = this.releases.shift()!;
       this.queued[r.to] -= r.size;
     }
+    const toServer: { data: Uint8Array; remote: SocketAddress }[] = [];
+    const toClient: { data: Uint8Array; remote: SocketAddress }[] = [];
     while (this.queue.length > 0 && this.queue[0]!.at <= this.now) {
       const f = this.queue.shift()!;
       this.delivered++;
-      if (f.to === 'server') this.server.handleDatagram(this.now, f.data, f.from);
-      else this.client.handleDatagram(this.now, f.data, f.from);
+      if (!this.batch) {
+        if (f.to === 'server') this.server.handleDatagram(this.now, f.data, f.from);
+        else this.client.handleDatagram(this.now, f.data, f.from);
+      } else (f.to === 'server' ? toServer : toClient).push({ data: f.data, remote: f.from });
     }
+    // Batched mode hands everything that arrived at the same instant over at once, as a socket read burst would.
+    if (toServer.length > 0) this.server.handleDatagramBatch(this.now, toServer);
+    if (toClient.length > 0) this.client.handleDatagramBatch(this.now, toClient);
     const ct = this.client.pollTimeout();
     if (ct !== undefined && ct <= this.now) this.client.handleTimeout(this.now);
     const st = this.server.pollTimeout();

@@ -20,3 +20,9 @@ export function runReadmeExample(options: {
 
 /** The `// …` comment lines that end the block: the output the README promises, in order. */
 export function promisedOutput(code: string): string[];
+
+/** Whether the openssl CLI is available. */
+export const hasOpenssl: boolean;
+
+/** A `prepare` that runs the intro's `openssl req …` command and points the example's cert.pem/key.pem at its output. */
+export function prepareReadmeCertificate(context: { dir: string; code: string; intro: string }): string;

@@ -1,5 +1,6 @@
 // Runs the `## Example` TypeScript block of a package's README against the package's own sources, the way a user
 // would run it against the published package, so every README example is executed by the test suite.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,4 +35,25 @@ export function promisedOutput(code) {
   const out = [];
   for (let i = lines.length - 1; i >= 0 && lines[i].startsWith('// '); i--) out.unshift(lines[i].slice(3));
   return out;
+}
+
+/** Whether the openssl CLI is here (CI installs it; a bare machine may lack it). */
+export const hasOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * A `prepare` for examples whose intro says how to make `cert.pem` and `key.pem` with an `openssl req …` command in
+ * backticks: runs that very command (it has no quoting) in the scratch directory and points the code at its files.
+ */
+export function prepareReadmeCertificate({ dir, code, intro }) {
+  const command = /`(openssl req [^`]+)`/.exec(intro)?.[1];
+  if (command === undefined) throw new Error('the README example lost its openssl command');
+  execFileSync('openssl', command.split(/\s+/).slice(1), { cwd: dir, stdio: 'ignore' });
+  return code.replaceAll("'cert.pem'", JSON.stringify(join(dir, 'cert.pem'))).replaceAll("'key.pem'", JSON.stringify(join(dir, 'key.pem')));
 }

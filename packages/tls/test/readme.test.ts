@@ -1,35 +1,16 @@
-import { promisedOutput, runReadmeExample } from '@pathquic/vitest-config/readme';
-import { execFileSync } from 'node:child_process';
+import { hasOpenssl, prepareReadmeCertificate, promisedOutput, runReadmeExample } from '@pathquic/vitest-config/readme';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-// The example's certificate comes from the openssl CLI; CI installs it, a bare machine may lack it.
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe.skipIf(!hasOpenssl)('README', () => {
   it('its example runs with the certificate its openssl command makes, and prints what it says', async () => {
     const { code, calls } = await runReadmeExample({
       pkgDir,
       packageName: '@pathquic/tls',
-      prepare: ({ dir, code: source, intro }) => {
-        // Run the README's own openssl command (it has no quoting), then point the example at its files.
-        const command = /`(openssl req [^`]+)`/.exec(intro)?.[1];
-        if (command === undefined) throw new Error('the README example lost its openssl command');
-        execFileSync('openssl', command.split(/\s+/).slice(1), { cwd: dir, stdio: 'ignore' });
-        return source
-          .replaceAll("'cert.pem'", JSON.stringify(join(dir, 'cert.pem')))
-          .replaceAll("'key.pem'", JSON.stringify(join(dir, 'key.pem')));
-      },
+      prepare: prepareReadmeCertificate,
     });
     expect(calls).toEqual([[true, true, 'h3', 8]]);
     expect(promisedOutput(code)).toEqual(['true true h3 8']);

@@ -1,22 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Connection, ConnectionEvent } from '../../src/index.js';
+import { bytes, concat } from '../streams/helpers.js';
 import { ROOT_CA, SERVER_ADDR, type SimNetwork } from './sim.js';
+
+export { concat };
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function pseudoRandomBytes(n: number, seed = 7): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Deterministic test bytes (xorshift32), shared with the stream-layer tests. */
+export const pseudoRandomBytes = bytes;
 
 export function clientTls(extra: Record<string, unknown> = {}) {
   return { alpnProtocols: ['test'], serverName: 'localhost', ca: [ROOT_CA], ...extra };
@@ -63,17 +57,6 @@ export function readAll(conn: Connection, id: number, sink: Uint8Array[]): boole
     if (r.fin) return true;
     if (r.data === undefined || r.data.length === 0) return false;
   }
-}
-
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }
 
 export interface TransferResult {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCertificateIdentity } from '@pathquic/tls';
+import { rng } from '../streams/helpers.js';
 import { Endpoint, type EndpointOptions, type EndpointServerOptions, type ServerTlsOptions, type SocketAddress, type TransportConfig } from '../../src/index.js';
 
 const dir = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -36,17 +37,8 @@ export interface LinkOptions {
   filter?: (data: Uint8Array, to: 'client' | 'server') => boolean;
 }
 
-/** Mulberry32: small, seeded, good enough for test randomness. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for loss, reordering and the endpoints' randomness (the stream tests' mulberry32). */
+export const prng = rng;
 
 interface InFlight {
   at: number;

@@ -770,7 +770,7 @@ export class Connection {
       // RFC 9000 §12.2: coalesced packets with another DCID are dropped.
       if (firstDcid === undefined) firstDcid = header.dcid;
       else if (!bytesEqual(firstDcid, header.dcid)) continue;
-      const processed = this.processPacket(now, header, packet, remote, data);
+      const processed = this.processPacket(now, header, packet, remote);
       anyProcessed ||= processed;
       if (this.stateValue === 'draining' || this.stateValue === 'closed') return;
     }
@@ -789,7 +789,7 @@ export class Connection {
     this.enterDraining(now, { source: 'stateless-reset', errorCode: 0, application: false, reason: 'stateless reset received' });
   }
 
-  private processPacket(now: number, header: PacketHeader, packet: Uint8Array, remote: SocketAddress, datagram: Uint8Array): boolean {
+  private processPacket(now: number, header: PacketHeader, packet: Uint8Array, remote: SocketAddress): boolean {
     switch (header.form) {
       case 'version_negotiation':
         this.onVersionNegotiation(now, header.supportedVersions);
@@ -800,7 +800,7 @@ export class Connection {
         if (header.type === 'retry') return this.onRetry(now, header, packet);
         if (header.type === 'unsupported') return false;
         if (header.version !== this.version) return false;
-        return this.processLong(now, header, packet, remote, datagram);
+        return this.processLong(now, header, packet, remote);
     }
   }
 
@@ -829,20 +829,19 @@ export class Connection {
     for (const space of ['initial', 'application'] as const) {
       for (const p of this.loss.discardSpace(space, now)) this.onPacketLostItems(p);
     }
-    this.resetRecovery(now);
+    this.resetRecovery();
     this.spaces.initial.cryptoSend.resendUnacked();
     this.qlog?.packetReceived(now, { packetType: 'retry', length: packet.length, scid: header.scid, tokenLength: header.token.length });
     return true;
   }
 
-  private resetRecovery(now: number): void {
+  private resetRecovery(): void {
     this.loss = new LossDetection<ConnSentPacket>({ initialRtt: this.cfg.initialRtt });
     this.cc = createCongestionController(this.cfg.congestionControl, { maxDatagramSize: this.cfg.maxDatagramSize, paced: this.cfg.pacing });
     this.pacer.reset();
-    void now;
   }
 
-  private processLong(now: number, header: LongHeader, packet: Uint8Array, remote: SocketAddress, datagram: Uint8Array): boolean {
+  private processLong(now: number, header: LongHeader, packet: Uint8Array, remote: SocketAddress): boolean {
     const level: Level = header.type === 'initial' ? 'initial' : header.type === 'handshake' ? 'handshake' : 'application';
     const space = this.spaces[level];
     if (space.discarded) return false;
@@ -887,7 +886,6 @@ export class Connection {
     const type = header.type === '0rtt' ? '0rtt' : header.type;
     this.lastDcid = header.dcid;
     this.handlePayload(now, level, type, pn, opened.payload, remote, packet.length);
-    void datagram;
     return true;
   }
 
@@ -977,7 +975,7 @@ export class Connection {
   ): void {
     const frames = parseFrames(payload);
     if (this.stateValue === 'closing') {
-      for (const frame of frames) if (frame.type === 'connection_close') this.handleFrame(now, level, type, frame, remote);
+      for (const frame of frames) if (frame.type === 'connection_close') this.handleFrame(now, level, frame, remote);
       return;
     }
     if (frames.length === 0) throw new QuicCodecError(TransportErrorCode.PROTOCOL_VIOLATION, 'packet without frames (RFC 9000 §12.4)');
@@ -986,7 +984,7 @@ export class Connection {
     let ackEliciting = false;
     for (const frame of frames) {
       if (!ackEliciting && isAckEliciting(frame)) ackEliciting = true;
-      this.handleFrame(now, level, type, frame, remote);
+      this.handleFrame(now, level, frame, remote);
       if (!this.isOpen()) break;
     }
     this.qlog?.packetReceived(now, { packetType: type, packetNumber: pn, length: size, frames });
@@ -998,7 +996,7 @@ export class Connection {
     this.lastAckElicitingSendTime = undefined;
   }
 
-  private handleFrame(now: number, level: Level, type: 'initial' | 'handshake' | '0rtt' | '1rtt', frame: Frame, remote: SocketAddress): void {
+  private handleFrame(now: number, level: Level, frame: Frame, remote: SocketAddress): void {
     switch (frame.type) {
       case 'padding':
       case 'ping':
@@ -1064,7 +1062,6 @@ export class Connection {
         // Multipath frames without negotiated multipath (draft-ietf-quic-multipath-21 §3).
         throw new QuicCodecError(TransportErrorCode.PROTOCOL_VIOLATION, `${frame.type} frame without multipath`);
     }
-    void type;
   }
 
   private lastDcid: Uint8Array | undefined;

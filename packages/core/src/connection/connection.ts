@@ -22,6 +22,7 @@ import {
   bytesEqual,
   type CidEvent,
 } from '@pathquic/cid-manager';
+import { MigrationController, type MigrationEvent, type PathAddress, type ProbeTransmit } from '@pathquic/path-validation';
 import { TlsAlertError, TlsClient, TlsServer, type SessionTicket, type TlsEvent, type TrafficSecret } from '@pathquic/tls';
 import {
   AEAD_INTEGRITY_LIMIT,
@@ -30,6 +31,7 @@ import {
   LONG_HEADER_RESERVED_BITS,
   MIN_INITIAL_DATAGRAM_SIZE,
   PN_LENGTH_MASK,
+  PacketFrameSummary,
   PacketProtection,
   QUIC_V1,
   QuicCodecError,
@@ -93,7 +95,9 @@ const MAX_BUFFERED_PACKETS = 16;
 const MAX_QUEUED_DATAGRAMS = 128;
 /** Packets sent under one key before a key update is forced: well under AES-GCM's 2^23 (RFC 9001 §6.6). */
 const DEFAULT_KEY_UPDATE_INTERVAL = 2 ** 22;
-const PATH_KEY = 0;
+function pathOf(remote: SocketAddress): PathAddress {
+  return { key: `${remote.address}|${remote.port}`, remoteAddress: remote.address, remotePort: remote.port };
+}
 /** Bytes allocated at once for outgoing datagrams. */
 const SLAB_SIZE = 64 * 1024;
 /** Most datagrams one pacing wake-up sends: libuv reads at most 32 datagrams per socket per loop turn. */
@@ -113,6 +117,8 @@ export type ConnectionEvent =
   | { readonly type: 'new-token'; readonly token: Uint8Array }
   | { readonly type: 'early-data-rejected' }
   | { readonly type: 'key-update'; readonly initiatedBy: 'local' | 'peer'; readonly phase: number }
+  /** Path validation and migration (RFC 9000 §8.2, §9): the controller's events, e.g. the peer moved (NAT rebinding). */
+  | { readonly type: 'path'; readonly event: MigrationEvent }
   /** The connection ended (closing or draining begins); `closed` state follows after the drain period. */
   | { readonly type: 'closed'; readonly info: CloseInfo };
 
@@ -390,7 +396,9 @@ export class Connection {
   private closeReceivedCount = 0;
   private closeInfo: CloseInfo | undefined;
 
-  private pathResponses: { data: Uint8Array; remote: SocketAddress }[] = [];
+  /** Path validation and migration (RFC 9000 §8.2, §9) from @pathquic/path-validation. */
+  private readonly migration: MigrationController;
+  private activePath: PathAddress;
   private datagramQueue: Uint8Array[] = [];
   private pingPending = false;
   private bufferedPackets: { level: Level | '0rtt'; data: Uint8Array; remote: SocketAddress }[] = [];
@@ -476,6 +484,18 @@ export class Connection {
       this.newTokenSource = undefined;
     }
     this.installInitialKeys(this.initialDcid);
+    this.activePath = pathOf(init.remote);
+    const initialKey = this.activePath.key;
+    this.migration = new MigrationController({
+      role,
+      initialPath: this.activePath,
+      // The handshake path's anti-amplification limit is this connection's own (RFC 9000 §8.1); the controller
+      // limits the new paths a peer moves to (§9.3.1).
+      initialPathValidated: true,
+      random: (n) => this.random(n),
+      disableActiveMigration: this.cfg.disableActiveMigration,
+      acquirePeerCid: (path) => path.key === initialKey || this.peerCids.acquire(path.key) !== undefined,
+    });
 
     this.localParams = this.buildLocalParams(init.localCid);
     const tp = encodeTransportParameters(this.localParams, {
@@ -874,7 +894,7 @@ export class Connection {
       this.peerHandshakeScid = header.scid.slice();
       // RFC 9000 §7.2: the client switches to the server's SCID; the server answers to the client's SCID.
       this.peerCids.setHandshakeCid(header.scid);
-      this.peerCids.acquire(PATH_KEY);
+      this.peerCids.acquire(this.activePath.key);
     } else if (header.type === 'initial' || header.type === 'handshake') {
       if (this.peerHandshakeScid !== undefined && !bytesEqual(header.scid, this.peerHandshakeScid)) return false;
     }
@@ -979,7 +999,19 @@ export class Connection {
       return;
     }
     if (frames.length === 0) throw new QuicCodecError(TransportErrorCode.PROTOCOL_VIOLATION, 'packet without frames (RFC 9000 §12.4)');
-    validatePacketFrames(frames, type);
+    const summary = validatePacketFrames(frames, type);
+    if (type === '1rtt') {
+      // RFC 9000 §9: which path the packet came on, and whether the peer moved (its highest non-probing packet).
+      const verdict = this.migration.onDatagram({
+        path: this.pathFor(remote),
+        bytes: size,
+        now,
+        packetNumber: pn,
+        nonProbing: (summary & PacketFrameSummary.NON_PROBING) !== 0,
+      });
+      if (verdict !== 'process') return;
+      this.drainMigrationEvents(now);
+    }
     this.packetsReceived++;
     let ackEliciting = false;
     for (const frame of frames) {
@@ -1024,17 +1056,19 @@ export class Connection {
         return;
       case 'new_connection_id':
         this.peerCids.onNewConnectionId(frame);
-        if (this.peerCids.current(PATH_KEY) === undefined) this.peerCids.acquire(PATH_KEY);
+        if (this.peerCids.current(this.activePath.key) === undefined) this.peerCids.acquire(this.activePath.key);
         return;
       case 'retire_connection_id':
         this.localCids.onRetire(frame.sequenceNumber, this.lastDcid ?? EMPTY);
         return;
       case 'path_challenge':
-        // RFC 9000 §8.2.2: answer on the path the challenge came from.
-        if (this.pathResponses.length < 8) this.pathResponses.push({ data: frame.data.slice(), remote });
+        // RFC 9000 §8.2.2: answered on the path the challenge came from (the controller queues the PATH_RESPONSE).
+        if (level === 'application') this.migration.onPathChallenge(this.pathFor(remote).key, frame.data.slice());
         return;
       case 'path_response':
-        // No challenge outstanding in this version of the core: RFC 9000 §8.2.3 says ignore it.
+        // A response that matches no challenge is ignored (RFC 9000 §8.2.3).
+        this.migration.onPathResponse(frame.data, now);
+        this.drainMigrationEvents(now);
         return;
       case 'connection_close':
         this.enterDraining(now, {
@@ -1065,6 +1099,40 @@ export class Connection {
   }
 
   private lastDcid: Uint8Array | undefined;
+
+  /** The path a datagram from `remote` arrived on (the active path's own object when it is that one). */
+  private pathFor(remote: SocketAddress): PathAddress {
+    const a = this.activePath;
+    return remote.port === a.remotePort && remote.address === a.remoteAddress ? a : pathOf(remote);
+  }
+
+  /** Applies the migration controller's decisions and reports them. */
+  private drainMigrationEvents(now: number): void {
+    for (let ev = this.migration.pollEvent(); ev !== undefined; ev = this.migration.pollEvent()) {
+      switch (ev.type) {
+        case 'active-path-changed': {
+          this.activePath = ev.to;
+          this.remoteAddr = { address: ev.to.remoteAddress, port: ev.to.remotePort };
+          // RFC 9000 §9.4: a new path (not just a new port) starts with fresh congestion state.
+          if (ev.congestion !== 'keep') {
+            this.cc = createCongestionController(this.cfg.congestionControl, { maxDatagramSize: this.cfg.maxDatagramSize, paced: this.cfg.pacing });
+            this.pacer.reset();
+          }
+          break;
+        }
+        case 'path-discarded':
+          if (ev.path.key !== this.activePath.key) this.peerCids.release(ev.path.key);
+          break;
+        case 'no-viable-path':
+          // RFC 9000 §9.3.2: no validated path is left: the connection ends without a word.
+          this.enterDraining(now, { source: 'idle-timeout', errorCode: TransportErrorCode.NO_VIABLE_PATH, application: false, reason: 'no viable path' });
+          break;
+        default:
+          break;
+      }
+      this.events.push({ type: 'path', event: ev });
+    }
+  }
 
   /** Handshake or established (a method, so that TypeScript does not narrow the state across frame handlers). */
   private isOpen(): boolean {
@@ -1324,6 +1392,7 @@ export class Connection {
       }
     }
     this.peerParams = p;
+    this.migration.onPeerTransportParameters({ disableActiveMigration: p.disableActiveMigration, maxAckDelay: p.maxAckDelay });
     this.qlog?.parametersSet(this.lastReceiveTime, 'remote', p);
     this.streams.setPeerLimits(p);
     this.maxPeerDatagramFrame = p.maxDatagramFrameSize ?? 0;
@@ -1356,6 +1425,7 @@ export class Connection {
   private confirmHandshake(now: number): void {
     if (this.handshakeConfirmed) return;
     this.handshakeConfirmed = true;
+    this.migration.onHandshakeConfirmed();
     this.events.push({ type: 'handshake-confirmed' });
     // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
     if (!this.spaces.handshake.discarded) this.discardSpace('handshake', now);
@@ -1533,6 +1603,8 @@ export class Connection {
     if (this.pacingBlockedUntil !== undefined) t = Math.min(t, this.pacingBlockedUntil);
     if (this.cfg.keepAliveInterval > 0 && this.handshakeComplete) t = Math.min(t, this.lastActivity() + this.cfg.keepAliveInterval);
     if (this.readPrevDiscardAt !== undefined) t = Math.min(t, this.readPrevDiscardAt);
+    const m = this.migration.nextTimeout();
+    if (m !== undefined) t = Math.min(t, m);
     return t === Infinity ? undefined : t;
   }
 
@@ -1583,6 +1655,13 @@ export class Connection {
     if (this.cfg.keepAliveInterval > 0 && this.handshakeComplete && now >= this.lastActivity() + this.cfg.keepAliveInterval) {
       this.pingPending = true;
     }
+    this.migration.setPto(this.ptoPeriod());
+    const m = this.migration.nextTimeout();
+    if (m !== undefined && now >= m) {
+      this.migration.onTimeout(now);
+      this.drainMigrationEvents(now);
+      if (!this.isOpen()) return;
+    }
     const ctx = this.recoveryContext();
     const timer = this.loss.lossDetectionTimer(ctx);
     if (timer !== undefined && now >= timer.time) {
@@ -1629,16 +1708,15 @@ export class Connection {
   private buildTransmit(now: number): Transmit | undefined {
     if (this.stateValue === 'closed' || this.stateValue === 'draining') return undefined;
     if (this.stateValue === 'closing') return this.buildCloseTransmit();
-    if (this.pathResponses.length > 0 && this.spaces.application.write !== undefined && this.handshakeComplete) {
-      const r = this.pathResponses[0]!;
-      if (r.remote.address !== this.remoteAddr.address || r.remote.port !== this.remoteAddr.port) {
-        this.pathResponses.shift();
-        return this.buildPathResponse(now, r.data, r.remote);
-      }
+    if (this.handshakeComplete && this.spaces.application.write !== undefined) {
+      // PATH_RESPONSE / PATH_CHALLENGE datagrams first (RFC 9000 §8.2.2: responses are not delayed).
+      const probe = this.migration.pollTransmit(now);
+      if (probe !== undefined) return this.buildProbe(now, probe);
     }
     this.maybeInitiateKeyUpdate();
 
-    const budget = Math.min(this.cfg.maxDatagramSize, this.amplificationBudget());
+    // RFC 9000 §8.1 (handshake path) and §9.3.1 (a path the peer moved to, until validated): three times what came in.
+    const budget = Math.min(this.cfg.maxDatagramSize, this.amplificationBudget(), this.migration.allowance(this.activePath.key));
     if (budget < 64) return undefined;
     const probing = this.spaces.initial.probes + this.spaces.handshake.probes + this.spaces.application.probes > 0;
     let congestionOk = probing || this.cc.canSend(this.cfg.maxDatagramSize);
@@ -1695,6 +1773,7 @@ export class Connection {
     this.datagramsSent++;
     this.bytesSent += offset;
     if (!this.addressValidated) this.bytesSentUnvalidated += offset;
+    this.migration.onDatagramSent(this.activePath.key, offset);
     return { data: buf.subarray(0, offset), remote: this.remoteAddr };
   }
 
@@ -1718,7 +1797,7 @@ export class Connection {
 
   private currentDcid(): Uint8Array {
     if (!this.peerScidSeen) return this.initialDcid;
-    const cid = this.peerCids.current(PATH_KEY) ?? this.peerCids.acquire(PATH_KEY);
+    const cid = this.peerCids.current(this.activePath.key) ?? this.peerCids.acquire(this.activePath.key);
     return cid?.connectionId ?? this.peerHandshakeScid ?? this.initialDcid;
   }
 
@@ -1839,7 +1918,7 @@ export class Connection {
     if (space.cryptoSend.hasData && !zeroRtt) return true;
     if (level !== 'application') return false;
     if (this.datagramQueue.length > 0 || this.pingPending) return true;
-    if (!zeroRtt && (this.handshakeDonePending || this.localCids.hasPendingFrames || this.peerCids.hasPendingFrames || this.pathResponses.length > 0)) {
+    if (!zeroRtt && (this.handshakeDonePending || this.localCids.hasPendingFrames || this.peerCids.hasPendingFrames)) {
       return true;
     }
     return this.streams.wantsToSend();
@@ -1849,12 +1928,6 @@ export class Connection {
     if (this.handshakeDonePending && b.remaining >= 1) {
       b.push({ type: 'handshake_done' }, { kind: 'handshake_done' });
       this.handshakeDonePending = false;
-    }
-    while (this.pathResponses.length > 0 && b.remaining >= 9) {
-      const r = this.pathResponses[0]!;
-      if (r.remote.address !== this.remoteAddr.address || r.remote.port !== this.remoteAddr.port) break;
-      this.pathResponses.shift();
-      b.push({ type: 'path_response', data: r.data });
     }
     if (this.handshakeComplete) {
       if (this.newTokenPending && this.newTokenSource !== undefined) {
@@ -1988,18 +2061,27 @@ export class Connection {
     return out;
   }
 
-  private buildPathResponse(now: number, data: Uint8Array, remote: SocketAddress): Transmit | undefined {
-    const buf = new Uint8Array(MIN_INITIAL_DATAGRAM_SIZE);
+  /** A datagram of probing frames from the migration controller, sent on its path (RFC 9000 §8.2, §9). */
+  private buildProbe(now: number, probe: ProbeTransmit): Transmit | undefined {
+    const key = probe.path.key;
+    const dcid = key === this.activePath.key ? this.currentDcid() : (this.peerCids.current(key) ?? this.peerCids.acquire(key))?.connectionId;
+    if (dcid === undefined) return undefined;
+    const size = Math.max(64, Math.min(probe.padTo, this.cfg.maxDatagramSize));
+    const buf = new Uint8Array(size);
     const space = this.spaces.application;
     const pn = space.nextPn;
     const pnLength = packetNumberLength(pn, this.loss.largestAcked('application') ?? -1);
-    const { pnOffset } = this.writeHeader('application', false, buf, 0, pn, pnLength);
+    const w = new Writer(buf, 0);
+    const truncated = truncatePacketNumber(pn, pnLength);
+    const pnOffset = writeShortHeader(w, { dcid, packetNumber: truncated, pnLength, keyPhase: (this.writePhase & 1) === 1 });
     const b = this.builder;
-    b.w = new Writer(buf, 0);
+    b.w = w;
     b.reset(pnOffset + pnLength, buf.length - AEAD_TAG_LENGTH);
-    b.push({ type: 'path_response', data });
-    // RFC 9000 §8.2.2: expanded to at least 1200 bytes (unless amplification-limited, which it is not here).
-    const payloadEnd = buf.length - AEAD_TAG_LENGTH;
+    for (const frame of probe.frames) if (encodedFrameLength(frame) <= b.remaining) b.push(frame);
+    // RFC 9000 §9.3.3: a challenge on the active path asks for a non-probing packet back.
+    if (probe.elicitNonProbing && b.remaining >= 1) b.push({ type: 'ping' }, { kind: 'ping' });
+    // Expanded to padTo (RFC 9000 §8.2.1: 1200 bytes unless the amplification limit says less); zeros are PADDING.
+    const payloadEnd = Math.max(b.w.offset, pnOffset + 4, buf.length - AEAD_TAG_LENGTH);
     space.nextPn++;
     const p: PendingPacket = {
       level: 'application',
@@ -2011,16 +2093,22 @@ export class Connection {
       payloadEnd,
       lengthOffset: -1,
       protection: space.write!,
-      items: [],
+      items: b.items,
       ackEliciting: true,
       ackLargest: -1,
-      unpaddedEnd: payloadEnd,
+      frames: b.frames,
+      unpaddedEnd: b.w.offset,
     };
+    const deferred = this.deferSeal;
+    this.deferSeal = false;
     this.sealAndRecord(now, p, buf);
+    this.deferSeal = deferred;
+    this.migration.onDatagramSent(key, buf.length);
     this.datagramsSent++;
     this.bytesSent += buf.length;
-    return { data: buf, remote };
+    return { data: buf, remote: { address: probe.path.remoteAddress, port: probe.path.remotePort } };
   }
+
 
   private buildCloseTransmit(): Transmit | undefined {
     if (!this.closeSendPending || this.closeFrame === undefined) return undefined;

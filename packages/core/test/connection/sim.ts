@@ -135,6 +135,18 @@ export class SimNetwork {
     this.queue.splice(i, 0, f);
   }
 
+  /** Datagrams the server sends to an address the client no longer has (after a rebinding) are lost. */
+  private toClient(t: { data: Uint8Array; remote: SocketAddress }): void {
+    if (t.remote.port !== this.clientAddr.port || t.remote.address !== this.clientAddr.address) {
+      this.misaddressed++;
+      return;
+    }
+    this.send('client', SERVER_ADDR, t.data);
+  }
+
+  /** Server datagrams dropped because they went to a stale client address. */
+  misaddressed = 0;
+
   /** Sends everything both endpoints have to send now. */
   flush(): void {
     for (let guard = 0; guard < 100000; guard++) {
@@ -145,14 +157,14 @@ export class SimNetwork {
           any = true;
         }
         for (const s of this.server.pollTransmitBatch(this.now, 16)) {
-          this.send('client', SERVER_ADDR, s.data);
+          this.toClient(s);
           any = true;
         }
       } else {
         const c = this.client.pollTransmit(this.now);
         if (c !== undefined) this.send('server', this.clientAddr, c.data);
         const s = this.server.pollTransmit(this.now);
-        if (s !== undefined) this.send('client', SERVER_ADDR, s.data);
+        if (s !== undefined) this.toClient(s);
         any = c !== undefined || s !== undefined;
       }
       if (!any) return;

@@ -115,6 +115,13 @@ describe.skipIf(!hasNgtcp2())('ngtcp2 interop', () => {
       expect(r.log.keyPhase1Received).toBeGreaterThan(0);
     }, 60_000);
 
+    it('follows gtlsclient moving to a new local address mid-download (--change-local-addr)', async () => {
+      // The server validates the new path and moves there (RFC 9000 §9.3); the file must stay intact.
+      const r = await gtlsDownload(server, ['f50m'], { changeLocalAddr: '1s' });
+      // gtlsclient validated its new path with us before using it (RFC 9000 §9.2).
+      expect(r.log.pathValidations.some((v) => v.succeeded), JSON.stringify(r.log.pathValidations)).toBe(true);
+    }, 60_000);
+
     it('resumes with 0-RTT on a second run (--session-file/--tp-file)', async () => {
       const sessionFile = join(ws.dir, 'gtls-session.pem');
       const tpFile = join(ws.dir, 'gtls-tp.txt');

@@ -12,7 +12,7 @@
  * pathquic processes of the pathquic->pathquic pair, with a summary of where the time goes), --keep (keep the
  * temporary directory). The last output line is one JSON object: {"pathquic_mbps", "ngtcp2_mbps", "ratio"}.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -212,11 +212,15 @@ async function main(): Promise<void> {
     const ng = find('ngtcp2', 'ngtcp2');
     const round = (x: number | undefined, digits: number): number | null => (x === undefined ? null : Number(x.toFixed(digits)));
     if (pq !== undefined && ng !== undefined) console.log(`ratio pathquic/ngtcp2: ${(pq / ng).toFixed(3)}`);
+    // The socket layer's own ceiling in the same run: what node:dgram carries between two processes with no QUIC.
+    const ceiling = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./dgram-ceiling.ts', import.meta.url))], { encoding: 'utf8' }).trim().split('\n').at(-1)!) as { received_mbps: number; received_dgrams_per_s: number };
+    console.log(`node:dgram alone (1200-byte datagrams, two processes, no QUIC): ${ceiling.received_mbps} MB/s received (${ceiling.received_dgrams_per_s} datagrams/s)` + (pq !== undefined ? `; pathquic reaches ${((100 * pq) / ceiling.received_mbps).toFixed(0)} % of it` : ''));
     console.log(
       JSON.stringify({
         pathquic_mbps: round(pq, 1),
         ngtcp2_mbps: round(ng, 1),
         ratio: pq !== undefined && ng !== undefined ? round(pq / ng, 3) : null,
+        dgram_ceiling_mbps: ceiling.received_mbps,
       }),
     );
     if (results.some((r) => r.mbps === undefined)) process.exitCode = 1;

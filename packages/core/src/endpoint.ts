@@ -66,6 +66,8 @@ export interface EndpointOptions {
   random?: (length: number) => Uint8Array;
   /** Added to `now` to get epoch ms for TLS (certificate dates, ticket ages); see ConnectionCommonOptions. */
   wallClockOffset?: number;
+  /** handleDatagram may keep views of the datagrams it is given (the caller hands them over); see ConnectionCommonOptions. */
+  ownsDatagrams?: boolean;
   /** Creates the qlog writer of each connection (or none). */
   qlog?: (info: { role: 'client' | 'server'; odcid: Uint8Array; now: number }) => QlogWriter | undefined;
 }
@@ -154,6 +156,7 @@ export class Endpoint {
       provider: this.provider,
       random: this.random,
       wallClockOffset: this.options.wallClockOffset ?? 0,
+      ownsDatagrams: this.options.ownsDatagrams ?? false,
       ...(opts.token !== undefined && { token: opts.token }),
       ...(qlog !== undefined && { qlog }),
     });
@@ -286,6 +289,7 @@ export class Endpoint {
       provider: this.provider,
       random: this.random,
       wallClockOffset: this.options.wallClockOffset ?? 0,
+      ownsDatagrams: this.options.ownsDatagrams ?? false,
       ...(newTokens && { newToken: () => this.tokenKey.sealNewToken(now, remote) }),
       ...(qlog !== undefined && { qlog }),
     });

@@ -112,6 +112,8 @@ export async function connect(options: ConnectOptions): Promise<QuicConnection> 
   const wallClockOffset = Date.now() - performance.now();
   const qlog = options.qlogDir !== undefined ? new QlogFiles(options.qlogDir, wallClockOffset, options.qlogFormat) : undefined;
   const endpoint = new Endpoint({
+    // node:dgram gives every datagram its own buffer and the driver never touches it again: core may keep views.
+    ownsDatagrams: true,
     wallClockOffset,
     ...(options.transport !== undefined && { transport: options.transport }),
     ...(qlog !== undefined && { qlog: qlog.factory }),

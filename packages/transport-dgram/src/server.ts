@@ -200,6 +200,8 @@ export async function listen(options: ListenOptions): Promise<QuicServer> {
     ...(keyLog !== undefined && { keyLog }),
   };
   const endpoint = new Endpoint({
+    // node:dgram gives every datagram its own buffer and the driver never touches it again: core may keep views.
+    ownsDatagrams: true,
     server: {
       tls,
       ...(options.retry !== undefined && { retry: options.retry }),

@@ -458,6 +458,7 @@ export class Connection {
       maxConnectionReceiveWindow: Math.max(this.cfg.maxConnectionReceiveWindow, this.cfg.initialMaxData),
       sendBufferSize: this.cfg.streamSendBufferSize,
       scheme: this.cfg.schedulingScheme,
+      keepReceivedViews: init.ownsDatagrams === true,
     });
 
     const generator = init.cidGenerator ?? new RandomCidGenerator(init.localCid.length === 0 ? 8 : init.localCid.length);

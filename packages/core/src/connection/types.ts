@@ -87,6 +87,12 @@ export interface ConnectionCommonOptions {
    * and ticket ages. Default 0: `now` is already epoch time.
    */
   wallClockOffset?: number;
+  /**
+   * The caller gives up the datagram buffers it passes to handleDatagram (never reads or reuses them again), so
+   * received stream data can stay in them instead of being copied. node:dgram hands out a fresh buffer per datagram.
+   * Default false.
+   */
+  ownsDatagrams?: boolean;
   /** Randomness for CIDs, tokens and PATH_CHALLENGE data; default crypto.getRandomValues. */
   random?: (length: number) => Uint8Array;
 }

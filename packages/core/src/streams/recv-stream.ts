@@ -14,7 +14,7 @@ export type RecvState = 'recv' | 'size-known' | 'data-recvd' | 'data-read' | 're
 
 export class RecvStream {
   state: RecvState = 'recv';
-  readonly buffer = new ReassemblyBuffer();
+  readonly buffer: ReassemblyBuffer;
   readonly window: ReceiveWindow;
   /** The application asked the peer to stop (STOP_SENDING); buffered and later data are discarded. */
   stopRequested = false;
@@ -26,7 +26,9 @@ export class RecvStream {
   /** Report 'readable' on the next arrival (the reader drained what was there). */
   readableArmed = true;
 
-  constructor(initialWindow: number, maxWindow: number) {
+  constructor(initialWindow: number, maxWindow: number, keepViews = false) {
+    // Views of the datagrams are safe only when their owner gave them up (see StreamManagerOptions).
+    this.buffer = new ReassemblyBuffer({ copy: !keepViews });
     this.window = new ReceiveWindow({ initialWindow, maxWindow: Math.max(initialWindow, maxWindow) });
   }
 

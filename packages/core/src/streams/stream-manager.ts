@@ -128,12 +128,15 @@ export class StreamManager {
   private replaceLimits = false;
   private dead = false;
 
+  private readonly keepReceivedViews: boolean;
+
   constructor(opts: StreamManagerOptions) {
     if (opts.role !== 'client' && opts.role !== 'server') {
       throw new StreamError('invalid-argument', `role must be 'client' or 'server', got ${String(opts.role)}`);
     }
     checkLimits('local', opts.local);
     this.role = opts.role;
+    this.keepReceivedViews = opts.keepReceivedViews ?? false;
     this.local = { ...opts.local };
     this.maxStreamWindow = opts.maxStreamReceiveWindow ?? DEFAULT_MAX_STREAM_RECEIVE_WINDOW;
     this.sendBufferSize = opts.sendBufferSize ?? DEFAULT_SEND_BUFFER_SIZE;
@@ -889,7 +892,7 @@ export class StreamManager {
     }
     if (!local || bidirectional) {
       const initial = local ? l.initialMaxStreamDataBidiLocal : bidirectional ? l.initialMaxStreamDataBidiRemote : l.initialMaxStreamDataUni;
-      recv = new RecvStream(initial, this.maxStreamWindow);
+      recv = new RecvStream(initial, this.maxStreamWindow, this.keepReceivedViews);
     }
     const s = new Stream(id, index, local, bidirectional, send, recv);
     if (send !== undefined) send.handle = this.scheduler.add(s, PRIORITY_DEFAULT);

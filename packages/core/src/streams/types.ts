@@ -35,6 +35,11 @@ export interface StreamManagerOptions {
   scheme?: SchedulingScheme;
   /** Round-robin quantum in bytes (default 8 × 1200, MsQuic's 8-packet batch). */
   quantum?: number;
+  /**
+   * Keep received STREAM data as views of the caller's buffers instead of copying it (default false). Only for a
+   * caller that hands its datagram buffers over for good (see Endpoint's `ownsDatagrams`).
+   */
+  keepReceivedViews?: boolean;
 }
 
 /** The frames the stream layer handles (RFC 9000 §19.4–§19.14, without CRYPTO and NEW_TOKEN). */

@@ -84,10 +84,13 @@ export class SimNetwork {
       for (let i = 0; i < n; i++) out[i] = Math.floor(this.rand() * 256);
       return out;
     };
-    this.client = new Endpoint({ random, wallClockOffset: EPOCH, ...(opts.clientTransport && { transport: opts.clientTransport }), ...opts.clientEndpoint });
+    // Every delivered datagram is a fresh copy nobody touches again: the endpoints may keep views of them (batched mode).
+    const ownsDatagrams = this.batch;
+    this.client = new Endpoint({ random, wallClockOffset: EPOCH, ownsDatagrams, ...(opts.clientTransport && { transport: opts.clientTransport }), ...opts.clientEndpoint });
     this.server = new Endpoint({
       random,
       wallClockOffset: EPOCH,
+      ownsDatagrams,
       server: {
         ...opts.server,
         tls: { alpnProtocols: ['test'], certificate: SERVER_IDENTITY, ...opts.server?.tls },

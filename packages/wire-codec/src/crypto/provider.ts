@@ -37,6 +37,11 @@ export interface Aead {
 export interface HeaderProtector {
   /** Writes the 5-byte mask for a 16-byte `sample` into `mask[0..5)`. Must not allocate per call. */
   mask(sample: Uint8Array, mask: Uint8Array): void;
+  /**
+   * Optional: the masks of `count` samples at once. `samples` holds them back to back (16 bytes each); mask i is
+   * written to `out[16 i .. 16 i + 5)`. For protectors with a per-call cost worth spreading (an OpenSSL cipher).
+   */
+  maskBatch?(samples: Uint8Array, count: number, out: Uint8Array): void;
 }
 
 export interface CryptoProvider {

@@ -66,17 +66,27 @@ export function resolveRequestPath(root: string, requestPath: string): ResolvedP
 /** Reads `size` bytes of a file in fresh chunks (the transport may keep them until acked); opened lazily. */
 async function* fileChunks(path: string, size: number, chunkSize: number): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
+  let pending: Promise<Uint8Array> | undefined;
   try {
     let position = 0;
-    while (position < size) {
-      const buf = new Uint8Array(Math.min(chunkSize, size - position));
-      const { bytesRead } = await handle.read(buf, 0, buf.length, position);
+    const readAt = async (at: number): Promise<Uint8Array> => {
+      const buf = new Uint8Array(Math.min(chunkSize, size - at));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, at);
       // The file shrank after its content-length was sent: the response can only be aborted.
       if (bytesRead === 0) throw new Error(`${path} shrank while being served`);
-      position += bytesRead;
-      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      return bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    };
+    // One read ahead: the disk works on the next chunk while this one is being sent.
+    if (position < size) pending = readAt(position);
+    while (pending !== undefined) {
+      const chunk = await pending;
+      position += chunk.length;
+      pending = position < size ? readAt(position) : undefined;
+      pending?.catch(() => undefined); // awaited on the next turn; not unhandled meanwhile
+      yield chunk;
     }
   } finally {
+    await pending?.catch(() => undefined);
     await handle.close();
   }
 }

@@ -74,6 +74,8 @@ export interface EndpointOptions {
 
 export interface ConnectOptions {
   tls: ClientTlsOptions;
+  /** The local address (socket) the connection starts on; needed to migrate it to another one later. */
+  local?: SocketAddress;
   transport?: TransportConfig;
   /** NEW_TOKEN token from an earlier connection to this server. */
   token?: Uint8Array;
@@ -148,6 +150,7 @@ export class Endpoint {
       remote,
       localCid,
       initialDcid,
+      ...(opts.local !== undefined && { local: opts.local }),
       resetKey: this.resetKey,
       cidGenerator: this.cidGenerator,
       isCidInUse: (cid) => this.router.has(cid),
@@ -169,11 +172,11 @@ export class Endpoint {
    * A datagram arrived on the socket from `remote`. Never throws for anything in `data`: unroutable and malformed
    * datagrams are dropped or answered as RFC 9000 says.
    */
-  handleDatagram(now: number, data: Uint8Array, remote: SocketAddress): void {
+  handleDatagram(now: number, data: Uint8Array, remote: SocketAddress, local?: SocketAddress): void {
     if (data.length === 0) return;
     const conn = this.router.route(data, addressKey(remote));
     if (conn !== undefined) {
-      conn.handleDatagram(now, data, remote);
+      conn.handleDatagram(now, data, remote, local);
       this.afterConnectionActivity(conn);
       return;
     }
@@ -188,9 +191,9 @@ export class Endpoint {
    * Datagrams that arrived together (one socket read burst), in order: each connection gets its run of them at once,
    * so that it can open their packets in one AEAD batch. Same rules as handleDatagram.
    */
-  handleDatagramBatch(now: number, datagrams: readonly { readonly data: Uint8Array; readonly remote: SocketAddress }[]): void {
+  handleDatagramBatch(now: number, datagrams: readonly { readonly data: Uint8Array; readonly remote: SocketAddress; readonly local?: SocketAddress }[]): void {
     let runConn: Connection | undefined;
-    let run: { readonly data: Uint8Array; readonly remote: SocketAddress }[] = [];
+    let run: { readonly data: Uint8Array; readonly remote: SocketAddress; readonly local?: SocketAddress }[] = [];
     const flush = (): void => {
       if (runConn !== undefined && run.length > 0) {
         runConn.handleDatagramBatch(now, run);
@@ -204,7 +207,7 @@ export class Endpoint {
       const conn = this.router.route(d.data, addressKey(d.remote));
       if (conn === undefined) {
         flush();
-        this.handleDatagram(now, d.data, d.remote);
+        this.handleDatagram(now, d.data, d.remote, d.local);
         continue;
       }
       if (conn !== runConn) flush();

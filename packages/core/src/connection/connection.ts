@@ -22,7 +22,14 @@ import {
   bytesEqual,
   type CidEvent,
 } from '@pathquic/cid-manager';
-import { MigrationController, type MigrationEvent, type PathAddress, type ProbeTransmit } from '@pathquic/path-validation';
+import {
+  MigrationController,
+  type MigrationEvent,
+  type MigrationResult,
+  type PathAddress,
+  type PathStatus,
+  type ProbeTransmit,
+} from '@pathquic/path-validation';
 import { TlsAlertError, TlsClient, TlsServer, type SessionTicket, type TlsEvent, type TrafficSecret } from '@pathquic/tls';
 import {
   AEAD_INTEGRITY_LIMIT,
@@ -95,8 +102,15 @@ const MAX_BUFFERED_PACKETS = 16;
 const MAX_QUEUED_DATAGRAMS = 128;
 /** Packets sent under one key before a key update is forced: well under AES-GCM's 2^23 (RFC 9001 §6.6). */
 const DEFAULT_KEY_UPDATE_INTERVAL = 2 ** 22;
-function pathOf(remote: SocketAddress): PathAddress {
-  return { key: `${remote.address}|${remote.port}`, remoteAddress: remote.address, remotePort: remote.port };
+function pathOf(remote: SocketAddress, local?: SocketAddress): PathAddress {
+  if (local === undefined) return { key: `${remote.address}|${remote.port}`, remoteAddress: remote.address, remotePort: remote.port };
+  return {
+    key: `${remote.address}|${remote.port}|${local.address}|${local.port}`,
+    remoteAddress: remote.address,
+    remotePort: remote.port,
+    localAddress: local.address,
+    localPort: local.port,
+  };
 }
 /** Bytes allocated at once for outgoing datagrams. */
 const SLAB_SIZE = 64 * 1024;
@@ -217,6 +231,11 @@ export interface ConnectionInit extends ConnectionCommonOptions {
   readonly remote: SocketAddress;
   /** Our handshake SCID (sequence number 0), chosen by the endpoint so that it routes to us. */
   readonly localCid: Uint8Array;
+  /**
+   * The local address the connection starts on. Given, local addresses become part of every path (a client that
+   * may migrate to another socket); then every handleDatagram must say which local address received the datagram.
+   */
+  readonly local?: SocketAddress;
   readonly resetKey: StatelessResetKey;
   /** Generates further CIDs of the endpoint's length; `isCidInUse` checks endpoint-wide uniqueness. */
   readonly cidGenerator?: RandomCidGenerator;
@@ -399,6 +418,12 @@ export class Connection {
   /** Path validation and migration (RFC 9000 §8.2, §9) from @pathquic/path-validation. */
   private readonly migration: MigrationController;
   private activePath: PathAddress;
+  /** Local addresses are part of paths (see ConnectionInit.local). */
+  private readonly tracksLocal: boolean;
+  /** The local address of the datagram being processed. */
+  private rxLocal: SocketAddress | undefined;
+  /** A client migration waiting for its path to be validated (RFC 9000 §9.2). */
+  private pendingMigrationKey: string | undefined;
   private datagramQueue: Uint8Array[] = [];
   private pingPending = false;
   private bufferedPackets: { level: Level | '0rtt'; data: Uint8Array; remote: SocketAddress }[] = [];
@@ -485,7 +510,8 @@ export class Connection {
       this.newTokenSource = undefined;
     }
     this.installInitialKeys(this.initialDcid);
-    this.activePath = pathOf(init.remote);
+    this.tracksLocal = init.local !== undefined;
+    this.activePath = pathOf(init.remote, init.local);
     const initialKey = this.activePath.key;
     this.migration = new MigrationController({
       role,
@@ -667,8 +693,9 @@ export class Connection {
   // -------------------------------------------------------------------------------------------------------------
   // Receiving
 
-  handleDatagram(now: number, data: Uint8Array, remote: SocketAddress): void {
+  handleDatagram(now: number, data: Uint8Array, remote: SocketAddress, local?: SocketAddress): void {
     if (this.stateValue === 'draining' || this.stateValue === 'closed') return;
+    this.rxLocal = local;
     this.datagramsReceived++;
     this.bytesReceived += data.length;
     if (this.stateValue === 'closing') {
@@ -698,10 +725,10 @@ export class Connection {
    * with one AEAD batch call (the AES-GCM engine computes all their keystreams at once); anything else, and any
    * packet the batch could not open (another key phase, a Stateless Reset), takes the one-by-one path.
    */
-  handleDatagramBatch(now: number, datagrams: readonly { readonly data: Uint8Array; readonly remote: SocketAddress }[]): void {
+  handleDatagramBatch(now: number, datagrams: readonly { readonly data: Uint8Array; readonly remote: SocketAddress; readonly local?: SocketAddress }[]): void {
     const read = this.spaces.application.read;
     if (this.stateValue !== 'established' || !this.handshakeConfirmed || read === undefined || datagrams.length < 2) {
-      for (const d of datagrams) this.handleDatagram(now, d.data, d.remote);
+      for (const d of datagrams) this.handleDatagram(now, d.data, d.remote, d.local);
       return;
     }
     const cidLength = this.localCidLength();
@@ -716,7 +743,7 @@ export class Connection {
       // A lone short-header packet: fixed bit set, long-header bit clear, room for a sample (RFC 9001 §5.4.2).
       if ((first & 0xc0) !== 0x40 || d.data.length < 1 + cidLength + 4 + 16 + 1) {
         flush();
-        this.handleDatagram(now, d.data, d.remote);
+        this.handleDatagram(now, d.data, d.remote, d.local);
         continue;
       }
       let job = jobs[count];
@@ -729,6 +756,7 @@ export class Connection {
       job.largestPn = this.spaces.application.tracker.largestReceived;
       job.result = null;
       this.openRemotes[count] = d.remote;
+      this.openLocals[count] = d.local;
       count++;
     }
     flush();
@@ -736,12 +764,14 @@ export class Connection {
 
   private readonly openJobs: PacketOpenJob[] = [];
   private readonly openRemotes: SocketAddress[] = [];
+  private readonly openLocals: (SocketAddress | undefined)[] = [];
 
   private openRun(now: number, read: PacketProtection, jobs: PacketOpenJob[], count: number): void {
     read.openBatch(jobs, count);
     for (let i = 0; i < count; i++) {
       const job = jobs[i]!;
       const remote = this.openRemotes[i]!;
+      const local = this.openLocals[i];
       const opened = job.result;
       const packet = job.packet;
       job.packet = EMPTY;
@@ -749,13 +779,14 @@ export class Connection {
       if (this.stateValue !== 'established' || this.spaces.application.read !== read) {
         // The state or the keys changed under this run: what is left goes one by one (opened ones are dropped: a
         // peer's retransmission repairs that rare case).
-        if (opened === null) this.handleDatagram(now, packet, remote);
+        if (opened === null) this.handleDatagram(now, packet, remote, local);
         continue;
       }
       if (opened === null || opened.keyPhase !== this.readPhaseBit) {
-        if (opened === null) this.handleDatagram(now, packet, remote);
+        if (opened === null) this.handleDatagram(now, packet, remote, local);
         continue;
       }
+      this.rxLocal = local;
       this.datagramsReceived++;
       this.bytesReceived += packet.length;
       this.packetsReceivedInBatches++;
@@ -1104,7 +1135,37 @@ export class Connection {
   /** The path a datagram from `remote` arrived on (the active path's own object when it is that one). */
   private pathFor(remote: SocketAddress): PathAddress {
     const a = this.activePath;
-    return remote.port === a.remotePort && remote.address === a.remoteAddress ? a : pathOf(remote);
+    const local = this.tracksLocal ? this.rxLocal : undefined;
+    if (remote.port === a.remotePort && remote.address === a.remoteAddress) {
+      if (local === undefined || (local.port === a.localPort && local.address === a.localAddress)) return a;
+    }
+    return pathOf(remote, local);
+  }
+
+  /** Where datagrams on `path` leave from (undefined when local addresses are not tracked). */
+  private localOf(path: PathAddress): SocketAddress | undefined {
+    return path.localAddress !== undefined && path.localPort !== undefined ? { address: path.localAddress, port: path.localPort } : undefined;
+  }
+
+  /**
+   * Client: move the connection to another local address (RFC 9000 §9.2), e.g. a new socket. By default the new
+   * path is validated first and used once PATH_RESPONSE arrives; `immediate` switches at once (validating meanwhile,
+   * falling back if that fails). Refused before the handshake is confirmed, when the peer sent
+   * disable_active_migration, or without a spare peer connection ID.
+   */
+  migrate(now: number, local: SocketAddress, options: { immediate?: boolean } = {}): MigrationResult {
+    if (this.role !== 'client') throw new ConnectionUsageError('only a client migrates (RFC 9000 §9)');
+    if (!this.tracksLocal) throw new ConnectionUsageError('migrate() needs a connection created with its local address');
+    const path = pathOf(this.remoteAddr, local);
+    const result = options.immediate === true ? this.migration.migrate(path, now) : this.migration.probe(path, now);
+    if (result.ok && options.immediate !== true) this.pendingMigrationKey = path.key;
+    this.drainMigrationEvents(now);
+    return result;
+  }
+
+  /** The active path and the others being validated or kept for fallback. */
+  paths(): PathStatus[] {
+    return this.migration.paths();
   }
 
   /** Applies the migration controller's decisions and reports them. */
@@ -1121,6 +1182,15 @@ export class Connection {
           }
           break;
         }
+        case 'path-validated':
+          if (ev.path.key === this.pendingMigrationKey && this.role === 'client') {
+            this.pendingMigrationKey = undefined;
+            this.migration.migrate(ev.path, now);
+          }
+          break;
+        case 'path-validation-failed':
+          if (ev.path.key === this.pendingMigrationKey) this.pendingMigrationKey = undefined;
+          break;
         case 'path-discarded':
           if (ev.path.key !== this.activePath.key) this.peerCids.release(ev.path.key);
           break;
@@ -1775,7 +1845,8 @@ export class Connection {
     this.bytesSent += offset;
     if (!this.addressValidated) this.bytesSentUnvalidated += offset;
     this.migration.onDatagramSent(this.activePath.key, offset);
-    return { data: buf.subarray(0, offset), remote: this.remoteAddr };
+    const local = this.localOf(this.activePath);
+    return local === undefined ? { data: buf.subarray(0, offset), remote: this.remoteAddr } : { data: buf.subarray(0, offset), remote: this.remoteAddr, local };
   }
 
   /**
@@ -2107,7 +2178,9 @@ export class Connection {
     this.migration.onDatagramSent(key, buf.length);
     this.datagramsSent++;
     this.bytesSent += buf.length;
-    return { data: buf, remote: { address: probe.path.remoteAddress, port: probe.path.remotePort } };
+    const local = this.localOf(probe.path);
+    const remote = { address: probe.path.remoteAddress, port: probe.path.remotePort };
+    return local === undefined ? { data: buf, remote } : { data: buf, remote, local };
   }
 
 
@@ -2156,7 +2229,8 @@ export class Connection {
     this.datagramsSent++;
     this.bytesSent += offset;
     if (!this.addressValidated) this.bytesSentUnvalidated += offset;
-    return { data: buf.subarray(0, offset), remote: this.remoteAddr };
+    const local = this.localOf(this.activePath);
+    return local === undefined ? { data: buf.subarray(0, offset), remote: this.remoteAddr } : { data: buf.subarray(0, offset), remote: this.remoteAddr, local };
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ export interface SocketAddress {
 export interface Transmit {
   readonly data: Uint8Array;
   readonly remote: SocketAddress;
+  /** The local address (socket) to send from, when the connection tracks local addresses (a client that migrates). */
+  readonly local?: SocketAddress;
 }
 
 /** Transport settings shared by clients and servers; every field has a default. */

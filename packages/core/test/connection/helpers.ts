@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Connection, ConnectionEvent } from '../../src/index.js';
+import type { Connection, ConnectionEvent, SocketAddress } from '../../src/index.js';
 import { bytes, concat } from '../streams/helpers.js';
 import { ROOT_CA, SERVER_ADDR, type SimNetwork } from './sim.js';
 
@@ -34,8 +34,13 @@ export class EventLog {
 }
 
 /** Connects a client and returns both sides once the server side exists. */
-export function connectPair(net: SimNetwork, tls: Record<string, unknown> = {}, token?: Uint8Array): { client: Connection; server: () => Connection | undefined } {
-  const client = net.client.connect(net.now, SERVER_ADDR, { tls: clientTls(tls), ...(token !== undefined && { token }) });
+export function connectPair(
+  net: SimNetwork,
+  tls: Record<string, unknown> = {},
+  token?: Uint8Array,
+  local?: SocketAddress,
+): { client: Connection; server: () => Connection | undefined } {
+  const client = net.client.connect(net.now, SERVER_ADDR, { tls: clientTls(tls), ...(token !== undefined && { token }), ...(local !== undefined && { local }) });
   let server: Connection | undefined;
   return {
     client,

@@ -130,3 +130,47 @@ describe('the server follows a client whose address changes (RFC 9000 §9.3)', (
   });
 });
 
+describe('a client moves to another local address (RFC 9000 §9.2)', () => {
+  for (const immediate of [false, true]) {
+    it(`migrate(${immediate ? '{ immediate: true }' : 'validate first'}) mid-upload: new path validated, new CID, data intact`, () => {
+      const net = new SimNetwork({ link: { delay: 10 } });
+      const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+      established(net, pair);
+      const serverLog = new EventLog(pair.server()!);
+      const newLocal = { address: '10.0.0.77', port: 50000 };
+      let count = 0;
+      let result: unknown;
+      const dcids = new Set<string>();
+      net.link.filter = (d, to) => {
+        if (to === 'server' && (d[0]! & 0x80) === 0) dcids.add(Buffer.from(d.subarray(1, 9)).toString('hex'));
+        if (to === 'server' && ++count === 120) {
+          net.extraClientAddrs.push(newLocal);
+          result = pair.client.migrate(net.now, newLocal, { immediate });
+        }
+        return true;
+      };
+      const data = pseudoRandomBytes(1_500_000, 7);
+      expect(sha256(upload(net, pair, data, serverLog))).toBe(sha256(data));
+      net.runUntil(() => false, 1_000, () => serverLog.drain());
+      expect(result).toEqual({ ok: true });
+      expect(pair.server()!.remote).toEqual(newLocal);
+      // RFC 9000 §9.5: the new path uses a connection ID never used on the old one.
+      expect(dcids.size).toBeGreaterThanOrEqual(2);
+      // (upload() consumed the client's events: its path table tells the outcome.)
+      const active = pair.client.paths().find((p) => p.active);
+      expect(active).toMatchObject({ validated: true, path: { localAddress: '10.0.0.77', localPort: 50000 } });
+      // The server saw the client arrive on the new address and validated it too.
+      expect(pathEvents(serverLog).some((e) => e.type === 'active-path-changed' && e.to.remoteAddress === '10.0.0.77')).toBe(true);
+    });
+  }
+
+  it('is refused before the handshake is confirmed, and needs a connection that tracks local addresses', () => {
+    const net = new SimNetwork();
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    expect(pair.client.migrate(net.now, { address: '10.0.0.77', port: 1 })).toEqual({ ok: false, reason: 'handshake-not-confirmed' });
+    const plain = new SimNetwork();
+    const other = connectPair(plain);
+    expect(() => other.client.migrate(plain.now, { address: '10.0.0.77', port: 1 })).toThrow(/local address/);
+  });
+});
+

@@ -45,6 +45,8 @@ interface InFlight {
   seq: number;
   to: 'client' | 'server';
   from: SocketAddress;
+  /** Where it was sent to (the receiving local address). */
+  dest: SocketAddress;
   data: Uint8Array;
 }
 
@@ -99,7 +101,7 @@ export class SimNetwork {
     });
   }
 
-  private send(to: 'client' | 'server', from: SocketAddress, data: Uint8Array): void {
+  private send(to: 'client' | 'server', from: SocketAddress, data: Uint8Array, dest: SocketAddress = to === 'server' ? SERVER_ADDR : this.clientAddr): void {
     const l = this.link;
     if (l.filter !== undefined && !l.filter(data, to)) {
       this.dropped++;
@@ -124,8 +126,8 @@ export class SimNetwork {
     }
     at += l.delay ?? 0;
     if ((l.reorder ?? 0) > 0 && this.rand() < l.reorder!) at += l.reorderDelay ?? 5;
-    this.push({ at, seq: this.seq++, to, from, data: data.slice() });
-    if ((l.duplicate ?? 0) > 0 && this.rand() < l.duplicate!) this.push({ at: at + 1, seq: this.seq++, to, from, data: data.slice() });
+    this.push({ at, seq: this.seq++, to, from, dest, data: data.slice() });
+    if ((l.duplicate ?? 0) > 0 && this.rand() < l.duplicate!) this.push({ at: at + 1, seq: this.seq++, to, from, dest, data: data.slice() });
   }
 
   /** @internal */
@@ -140,12 +142,16 @@ export class SimNetwork {
 
   /** Datagrams the server sends to an address the client no longer has (after a rebinding) are lost. */
   private toClient(t: { data: Uint8Array; remote: SocketAddress }): void {
-    if (t.remote.port !== this.clientAddr.port || t.remote.address !== this.clientAddr.address) {
+    const live = [this.clientAddr, ...this.extraClientAddrs].find((a) => a.port === t.remote.port && a.address === t.remote.address);
+    if (live === undefined) {
       this.misaddressed++;
       return;
     }
-    this.send('client', SERVER_ADDR, t.data);
+    this.send('client', SERVER_ADDR, t.data, live);
   }
+
+  /** More addresses the client can receive on (sockets it opened to migrate). */
+  extraClientAddrs: SocketAddress[] = [];
 
   /** Server datagrams dropped because they went to a stale client address. */
   misaddressed = 0;
@@ -156,7 +162,7 @@ export class SimNetwork {
       let any = false;
       if (this.batch) {
         for (const c of this.client.pollTransmitBatch(this.now, 16)) {
-          this.send('server', this.clientAddr, c.data);
+          this.send('server', c.local ?? this.clientAddr, c.data);
           any = true;
         }
         for (const s of this.server.pollTransmitBatch(this.now, 16)) {
@@ -165,7 +171,7 @@ export class SimNetwork {
         }
       } else {
         const c = this.client.pollTransmit(this.now);
-        if (c !== undefined) this.send('server', this.clientAddr, c.data);
+        if (c !== undefined) this.send('server', c.local ?? this.clientAddr, c.data);
         const s = this.server.pollTransmit(this.now);
         if (s !== undefined) this.toClient(s);
         any = c !== undefined || s !== undefined;
@@ -190,15 +196,15 @@ export class SimNetwork {
       const r = this.releases.shift()!;
       this.queued[r.to] -= r.size;
     }
-    const toServer: { data: Uint8Array; remote: SocketAddress }[] = [];
-    const toClient: { data: Uint8Array; remote: SocketAddress }[] = [];
+    const toServer: { data: Uint8Array; remote: SocketAddress; local: SocketAddress }[] = [];
+    const toClient: { data: Uint8Array; remote: SocketAddress; local: SocketAddress }[] = [];
     while (this.queue.length > 0 && this.queue[0]!.at <= this.now) {
       const f = this.queue.shift()!;
       this.delivered++;
       if (!this.batch) {
-        if (f.to === 'server') this.server.handleDatagram(this.now, f.data, f.from);
-        else this.client.handleDatagram(this.now, f.data, f.from);
-      } else (f.to === 'server' ? toServer : toClient).push({ data: f.data, remote: f.from });
+        if (f.to === 'server') this.server.handleDatagram(this.now, f.data, f.from, f.dest);
+        else this.client.handleDatagram(this.now, f.data, f.from, f.dest);
+      } else (f.to === 'server' ? toServer : toClient).push({ data: f.data, remote: f.from, local: f.dest });
     }
     // Batched mode hands everything that arrived at the same instant over at once, as a socket read burst would.
     if (toServer.length > 0) this.server.handleDatagramBatch(this.now, toServer);
@@ -226,7 +232,7 @@ export class SimNetwork {
 
   /** Injects a datagram as if it arrived from `from`. */
   inject(to: 'client' | 'server', data: Uint8Array, from: SocketAddress): void {
-    this.push({ at: this.now, seq: this.seq++, to, from, data });
+    this.push({ at: this.now, seq: this.seq++, to, from, dest: to === 'server' ? SERVER_ADDR : this.clientAddr, data });
   }
 }
 

@@ -256,12 +256,7 @@ export class PacketProtection {
   removeHeaderProtection(packet: Uint8Array, pnOffset: number, isLong: boolean): number {
     if (!(pnOffset >= 1) || pnOffset + SAMPLE_OFFSET_FROM_PN + HP_SAMPLE_LENGTH > packet.length) return -1;
     this.computeMask(packet, pnOffset);
-    const mask = this.mask;
-    const first = packet[0]! ^ (mask[0]! & (isLong ? LONG_HEADER_PROTECTED_BITS : SHORT_HEADER_PROTECTED_BITS));
-    packet[0] = first;
-    const pnLength = (first & PN_LENGTH_MASK) + 1;
-    for (let i = 0; i < pnLength; i++) packet[pnOffset + i]! ^= mask[1 + i]!;
-    return first;
+    return this.unmask(packet, pnOffset, isLong);
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   createStatelessReset,
   type CidEvent,
 } from '@pathquic/cid-manager';
+import { cryptoRandom } from '@pathquic/path-validation';
 import {
   MIN_INITIAL_DATAGRAM_SIZE,
   QUIC_V1,
@@ -83,11 +84,6 @@ export interface ConnectOptions {
 
 export type EndpointEvent = { readonly type: 'connection'; readonly connection: Connection };
 
-function defaultRandom(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  globalThis.crypto.getRandomValues(out);
-  return out;
-}
 
 function addressKey(a: SocketAddress): string {
   return `${a.address}|${a.port}`;
@@ -117,7 +113,7 @@ export class Endpoint {
     if (!Number.isInteger(cidLength) || (cidLength !== 0 && cidLength < 4) || cidLength < min || cidLength > 20) {
       throw new ConnectionUsageError(`cidLength must be ${min === 0 ? '0 or ' : ''}an integer in [4, 20], got ${cidLength}`);
     }
-    this.random = options.random ?? defaultRandom;
+    this.random = options.random ?? cryptoRandom;
     this.provider = options.provider ?? nodeCryptoProvider;
     this.router = new CidRouter<Connection>({ localCidLength: cidLength });
     this.resetKey = new StatelessResetKey(options.statelessResetKey ?? this.random(32));

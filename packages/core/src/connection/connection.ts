@@ -24,6 +24,7 @@ import {
 } from '@pathquic/cid-manager';
 import {
   MigrationController,
+  cryptoRandom,
   type MigrationEvent,
   type MigrationResult,
   type PathAddress,
@@ -328,11 +329,6 @@ interface CloseFrameInfo {
 const textEncoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
-function defaultRandom(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  globalThis.crypto.getRandomValues(out);
-  return out;
-}
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -440,14 +436,13 @@ export class Connection {
   private packetsReceivedInBatches = 0;
 
   private readonly builder: PacketBuilder;
-  private sendBuf: Uint8Array;
 
   private constructor(role: 'client' | 'server', init: ConnectionInit & { tls: ClientTlsOptions | ServerTlsOptions }, server?: ServerConnectionInit) {
     this.role = role;
     this.wallClockOffset = init.wallClockOffset ?? 0;
     this.cfg = resolveConfig(init.transport);
     this.provider = init.provider ?? nodeCryptoProvider;
-    this.random = init.random ?? defaultRandom;
+    this.random = init.random ?? cryptoRandom;
     this.qlog = init.qlog;
     this.remoteAddr = init.remote;
     this.createdAt = init.now;
@@ -464,8 +459,8 @@ export class Connection {
     // The driver's timers wake it about every `pacingGranularity` ms, so each wake-up may send that much of the
     // pacing rate; bursts stay within what libuv reads per socket per loop turn (32 datagrams).
     this.pacer = new Pacer({ maxDatagramSize: this.cfg.maxDatagramSize, granularity: this.cfg.pacingGranularity, maxBurstPackets: MAX_PACED_BURST });
-    this.sendBuf = new Uint8Array(this.cfg.maxDatagramSize);
-    this.builder = new PacketBuilder(this.sendBuf);
+    // Each datagram gets its own buffer (nextDatagramBuffer); the builder is pointed at it per packet.
+    this.builder = new PacketBuilder(EMPTY);
     this.builder.keepFrames = this.qlog?.enabled === true;
 
     const limits: StreamLimits = {
@@ -1877,18 +1872,26 @@ export class Connection {
     return this.localCids.handshakeCid?.connectionId.length ?? 8;
   }
 
-  private writeHeader(level: Level, zeroRtt: boolean, buf: Uint8Array, start: number, pn: number, pnLength: 1 | 2 | 3 | 4): { pnOffset: number; lengthOffset: number } {
+  private writeHeader(
+    level: Level,
+    zeroRtt: boolean,
+    buf: Uint8Array,
+    start: number,
+    pn: number,
+    pnLength: 1 | 2 | 3 | 4,
+    dcid: Uint8Array = this.currentDcid(),
+  ): { pnOffset: number; lengthOffset: number } {
     const w = new Writer(buf, start);
     const truncated = truncatePacketNumber(pn, pnLength);
     if (level === 'application' && !zeroRtt) {
-      const pnOff = writeShortHeader(w, { dcid: this.currentDcid(), packetNumber: truncated, pnLength, keyPhase: (this.writePhase & 1) === 1 });
+      const pnOff = writeShortHeader(w, { dcid, packetNumber: truncated, pnLength, keyPhase: (this.writePhase & 1) === 1 });
       return { pnOffset: start + pnOff, lengthOffset: -1 };
     }
     const scid = this.localCids.handshakeCid?.connectionId ?? EMPTY;
     const written = writeLongHeader(w, {
       type: zeroRtt ? '0rtt' : level === 'initial' ? 'initial' : 'handshake',
       version: this.version,
-      dcid: this.currentDcid(),
+      dcid,
       scid,
       ...(level === 'initial' && this.role === 'client' && { token: this.token }),
       packetNumber: truncated,
@@ -2143,11 +2146,9 @@ export class Connection {
     const space = this.spaces.application;
     const pn = space.nextPn;
     const pnLength = packetNumberLength(pn, this.loss.largestAcked('application') ?? -1);
-    const w = new Writer(buf, 0);
-    const truncated = truncatePacketNumber(pn, pnLength);
-    const pnOffset = writeShortHeader(w, { dcid, packetNumber: truncated, pnLength, keyPhase: (this.writePhase & 1) === 1 });
+    const { pnOffset } = this.writeHeader('application', false, buf, 0, pn, pnLength, dcid);
     const b = this.builder;
-    b.w = w;
+    b.w = new Writer(buf, 0);
     b.reset(pnOffset + pnLength, buf.length - AEAD_TAG_LENGTH);
     for (const frame of probe.frames) if (encodedFrameLength(frame) <= b.remaining) b.push(frame);
     // RFC 9000 §9.3.3: a challenge on the active path asks for a non-probing packet back.

@@ -8,18 +8,20 @@ import type {
   StreamDataBlockedFrame,
   StreamFrame,
   StreamsBlockedFrame,
+  TransportParameters,
 } from '@pathquic/wire-codec';
 import type { SchedulingScheme } from '@pathquic/stream-priority';
 
-/** Stream limits of a transport parameter set (names as in wire-codec's TransportParameters, RFC 9000 §18.2). */
-export interface StreamLimits {
-  initialMaxData: number;
-  initialMaxStreamDataBidiLocal: number;
-  initialMaxStreamDataBidiRemote: number;
-  initialMaxStreamDataUni: number;
-  initialMaxStreamsBidi: number;
-  initialMaxStreamsUni: number;
-}
+/** The stream limits of a transport parameter set (RFC 9000 §18.2). */
+export type StreamLimits = Pick<
+  TransportParameters,
+  | 'initialMaxData'
+  | 'initialMaxStreamDataBidiLocal'
+  | 'initialMaxStreamDataBidiRemote'
+  | 'initialMaxStreamDataUni'
+  | 'initialMaxStreamsBidi'
+  | 'initialMaxStreamsUni'
+>;
 
 export interface StreamManagerOptions {
   role: 'client' | 'server';

@@ -104,3 +104,10 @@ export function transfer(net: SimNetwork, from: Connection, to: Connection, data
   const ok = net.runUntil(() => gotFin, maxTime, pump);
   return { ok, received: concat(chunks), duration: net.now - start };
 }
+
+/** Runs until both sides completed the handshake (throws with both close reasons if they did not), then `settleMs` more. */
+export function established(net: SimNetwork, pair: ReturnType<typeof connectPair>, maxTime = 30_000, settleMs = 0): void {
+  const ok = net.runUntil(() => pair.client.isHandshakeComplete && pair.server()?.isHandshakeComplete === true, maxTime);
+  if (!ok) throw new Error(`handshake failed: ${JSON.stringify(pair.client.closeReason)} / ${JSON.stringify(pair.server()?.closeReason)}`);
+  if (settleMs > 0) net.runUntil(() => false, settleMs);
+}

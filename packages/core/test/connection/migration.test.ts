@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../../src/index.js';
 import { CLIENT_ADDR, SimNetwork } from './sim.js';
-import { EventLog, connectPair, pseudoRandomBytes, sha256 } from './helpers.js';
+import { established, EventLog, connectPair, pseudoRandomBytes, sha256 } from './helpers.js';
 
-function established(net: SimNetwork, pair: ReturnType<typeof connectPair>): void {
-  const ok = net.runUntil(() => pair.client.isHandshakeComplete && pair.server()?.isHandshakeComplete === true, 10_000);
-  if (!ok) throw new Error('handshake failed');
-  net.runUntil(() => false, 200); // handshake confirmed, CIDs exchanged
-}
 
 /** Client uploads `data` while `onClientDatagram(n)` may change the client's address; returns what arrived. */
 function upload(net: SimNetwork, pair: ReturnType<typeof connectPair>, data: Uint8Array, serverLog: EventLog): Uint8Array {
@@ -50,7 +45,7 @@ describe('the server follows a client whose address changes (RFC 9000 §9.3)', (
   it('NAT rebinding (new port) in the middle of a transfer: validated, congestion state kept, data intact', () => {
     const net = new SimNetwork({ link: { delay: 10 } });
     const pair = connectPair(net);
-    established(net, pair);
+    established(net, pair, 10_000, 200); // handshake confirmed, CIDs exchanged
     const serverLog = new EventLog(pair.server()!);
     let count = 0;
     net.link.filter = (_d, to) => {
@@ -70,7 +65,7 @@ describe('the server follows a client whose address changes (RFC 9000 §9.3)', (
   it('a new address (not just a port): the congestion controller starts over (RFC 9000 §9.4)', () => {
     const net = new SimNetwork({ link: { delay: 10 } });
     const pair = connectPair(net);
-    established(net, pair);
+    established(net, pair, 10_000, 200); // handshake confirmed, CIDs exchanged
     const serverLog = new EventLog(pair.server()!);
     let count = 0;
     net.link.filter = (_d, to) => {
@@ -87,7 +82,7 @@ describe('the server follows a client whose address changes (RFC 9000 §9.3)', (
   it('a replayed packet from a spoofed address does not move the connection (RFC 9000 §9.3.3)', () => {
     const net = new SimNetwork({ link: { delay: 10 } });
     const pair = connectPair(net);
-    established(net, pair);
+    established(net, pair, 10_000, 200); // handshake confirmed, CIDs exchanged
     const serverLog = new EventLog(pair.server()!);
     const copies: Uint8Array[] = [];
     net.link.filter = (d, to) => {
@@ -107,7 +102,7 @@ describe('the server follows a client whose address changes (RFC 9000 §9.3)', (
   it('an on-path attacker that forwards a packet from its own address cannot keep the connection (RFC 9000 §9.3.2)', () => {
     const net = new SimNetwork({ link: { delay: 10 } });
     const pair = connectPair(net);
-    established(net, pair);
+    established(net, pair, 10_000, 200); // handshake confirmed, CIDs exchanged
     const serverLog = new EventLog(pair.server()!);
     const attacker = { address: '192.0.2.66', port: 666 };
     let count = 0;
@@ -135,7 +130,7 @@ describe('a client moves to another local address (RFC 9000 §9.2)', () => {
     it(`migrate(${immediate ? '{ immediate: true }' : 'validate first'}) mid-upload: new path validated, new CID, data intact`, () => {
       const net = new SimNetwork({ link: { delay: 10 } });
       const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
-      established(net, pair);
+      established(net, pair, 10_000, 200); // handshake confirmed, CIDs exchanged
       const serverLog = new EventLog(pair.server()!);
       const newLocal = { address: '10.0.0.77', port: 50000 };
       let count = 0;

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimNetwork } from './sim.js';
-import { connectPair, pseudoRandomBytes, sha256, transfer } from './helpers.js';
+import { established, connectPair, pseudoRandomBytes, sha256, transfer } from './helpers.js';
 
-function established(net: SimNetwork, pair: ReturnType<typeof connectPair>): void {
-  const ok = net.runUntil(() => pair.client.isHandshakeComplete && pair.server()?.isHandshakeComplete === true, 30_000);
-  if (!ok) throw new Error(`handshake failed: ${JSON.stringify(pair.client.closeReason)}`);
-}
 
 describe('loss recovery and congestion control in a connection', () => {
   for (const seed of [1, 2, 3]) {

@@ -35,6 +35,7 @@ import {
   type Transmit,
   type TransportConfig,
 } from './connection/types.js';
+import type { PreferredAddresses } from './connection/addresses.js';
 
 /** RFC 9000 §10.3: a reset is smaller than the packet that triggered it; 21 bytes is the least that can look like one. */
 const MIN_RESET_TRIGGER = 22;
@@ -49,6 +50,12 @@ export interface EndpointServerOptions {
   newTokens?: boolean;
   /** Most connections still in their handshake; further Initials are dropped (bounded state). Default 1000. */
   maxHandshakingConnections?: number;
+  /**
+   * Advertise a preferred address (RFC 9000 §9.6) that clients move to after the handshake. The caller must
+   * deliver datagrams arriving there to this endpoint, passing `local` to handleDatagram for every datagram (the
+   * connections then answer from the address the client used).
+   */
+  preferredAddress?: PreferredAddresses;
   transport?: TransportConfig;
 }
 
@@ -177,7 +184,7 @@ export class Endpoint {
       return;
     }
     try {
-      this.handleUnrouted(now, data, remote);
+      this.handleUnrouted(now, data, remote, local);
     } catch (e) {
       if (!(e instanceof QuicCodecError)) throw e;
     }
@@ -213,7 +220,7 @@ export class Endpoint {
     flush();
   }
 
-  private handleUnrouted(now: number, data: Uint8Array, remote: SocketAddress): void {
+  private handleUnrouted(now: number, data: Uint8Array, remote: SocketAddress, local: SocketAddress | undefined): void {
     const first = data[0]!;
     if ((first & 0x80) === 0) {
       // RFC 9000 §10.3.1: a Stateless Reset carries no DCID of ours; its last 16 bytes say whose it is. Checking it
@@ -291,12 +298,14 @@ export class Endpoint {
       ownsDatagrams: this.options.ownsDatagrams ?? false,
       ...(newTokens && { newToken: () => this.tokenKey.sealNewToken(now, remote) }),
       ...(qlog !== undefined && { qlog }),
+      ...(local !== undefined && { local }),
+      ...(server.preferredAddress !== undefined && { preferredAddress: server.preferredAddress }),
     });
     this.adopt(conn);
     this.router.add(header.dcid, conn);
     this.initialDcids.set(conn, header.dcid.slice());
     this.events.push({ type: 'connection', connection: conn });
-    conn.handleDatagram(now, data, remote);
+    conn.handleDatagram(now, data, remote, local);
     this.afterConnectionActivity(conn);
   }
 

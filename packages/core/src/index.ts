@@ -13,6 +13,8 @@ export {
   type ClientConnectionInit,
   type ServerConnectionInit,
   type ConnectionInit,
+  type ConnectionPath,
 } from './connection/connection.js';
+export { bytesToIp, ipToBytes, type PreferredAddresses } from './connection/addresses.js';
 export * from './connection/types.js';
 export { Endpoint, type ConnectOptions, type EndpointEvent, type EndpointOptions, type EndpointServerOptions } from './endpoint.js';

@@ -34,6 +34,7 @@ interface PathRecord {
   validated: boolean;
   hasPeerCid: boolean;
   lastUsed: number;
+  validationRtt: number | undefined;
 }
 
 const DEFAULT_MAX_PATHS = 4;
@@ -331,6 +332,7 @@ export class MigrationController {
       validating: record.validator.state === 'validating',
       hasPeerCid: record.hasPeerCid,
       allowance: record.limiter.allowance(),
+      validationRtt: record.validationRtt,
     };
   }
 
@@ -384,12 +386,14 @@ export class MigrationController {
         continue;
       }
       record.validated = true;
+      record.validationRtt = event.rtt;
       record.limiter.markValidated();
       this.#events.push({
         type: 'path-validated',
         pathId: this.pathId,
         path: record.address,
         mtuValidated: event.type === 'validated',
+        rtt: event.rtt,
       });
     }
   }
@@ -480,6 +484,7 @@ export class MigrationController {
         ...(this.#minDatagramSize === undefined ? {} : { minDatagramSize: this.#minDatagramSize }),
       }),
       validated: false,
+      validationRtt: undefined,
       hasPeerCid: false,
       lastUsed: now,
     };

@@ -50,7 +50,7 @@ describe('MigrationController, client side (RFC 9000 §9.2)', () => {
     expect(tx!.path).toBe(L);
     expect(tx!.padTo).toBe(1200); // the client chose the server's address: no amplification limit
     expect(controller.onPathResponse(tx!.frames[0]!.data, 1050)).toBe('validated');
-    expect(events(controller)).toEqual([{ type: 'path-validated', pathId: 0, path: L, mtuValidated: true }]);
+    expect(events(controller)).toEqual([{ type: 'path-validated', pathId: 0, path: L, mtuValidated: true, rtt: 50 }]);
   });
 
   it('keeps congestion state when only its local port changes (§9.4)', () => {
@@ -81,8 +81,9 @@ describe('MigrationController, client side (RFC 9000 §9.2)', () => {
     controller.onPathResponse(tx!.frames[0]!.data, 40);
     expect(events(controller)).toEqual([
       { type: 'path-validation-started', pathId: 0, path: L, purpose: 'probe' },
-      { type: 'path-validated', pathId: 0, path: L, mtuValidated: true },
+      { type: 'path-validated', pathId: 0, path: L, mtuValidated: true, rtt: 40 },
     ]);
+    expect(controller.pathStatus(L.key)!.validationRtt).toBe(40);
     expect(controller.migrate(L, 50)).toEqual({ ok: true });
     expect(events(controller)).toEqual([
       { type: 'active-path-changed', pathId: 0, from: H, to: L, reason: 'local-migration', congestion: 'restore' },

@@ -126,8 +126,8 @@ describe('MigrationController, server side (RFC 9000 §9.3)', () => {
       expect(controller.onPathResponse(data, 30)).toBe('validated');
     }
     expect(events(controller)).toEqual([
-      { type: 'path-validated', pathId: 0, path: N, mtuValidated: true },
-      { type: 'path-validated', pathId: 0, path: R, mtuValidated: true },
+      { type: 'path-validated', pathId: 0, path: N, mtuValidated: true, rtt: 30 },
+      { type: 'path-validated', pathId: 0, path: R, mtuValidated: true, rtt: 30 },
     ]);
     expect(controller.allowance(N.key)).toBe(Number.POSITIVE_INFINITY);
     expect(controller.nextTimeout()).toBeUndefined();
@@ -140,12 +140,12 @@ describe('MigrationController, server side (RFC 9000 §9.3)', () => {
     const first = transmits(controller, 0);
     expect(first.find((t) => t.path.key === N.key)!.padTo).toBe(180);
     controller.onPathResponse(challengesOn(first, N)[0]!, 20);
-    expect(events(controller)).toEqual([{ type: 'path-validated', pathId: 0, path: N, mtuValidated: false }]);
+    expect(events(controller)).toEqual([{ type: 'path-validated', pathId: 0, path: N, mtuValidated: false, rtt: 20 }]);
     const second = transmits(controller, 20).filter((t) => t.path.key === N.key);
     expect(second).toHaveLength(1);
     expect(second[0]!.padTo).toBe(1200);
     controller.onPathResponse(challengesOn(second, N)[0]!, 40);
-    expect(events(controller)).toEqual([{ type: 'path-validated', pathId: 0, path: N, mtuValidated: true }]);
+    expect(events(controller)).toEqual([{ type: 'path-validated', pathId: 0, path: N, mtuValidated: true, rtt: 20 }]);
   });
 
   it('falls back to the last validated path when validation of the new one fails (§9.3.2)', () => {

@@ -57,6 +57,7 @@ describe('two endpoints over a simulated network', () => {
       pathId: 0,
       path: pathOf(CELL, SERVER),
       mtuValidated: true,
+      rtt: expect.any(Number),
     });
     expect(w.server.controller.activePath.key).toBe(pathOf(SERVER, CELL).key);
     expect(w.server.events[0]).toMatchObject({

@@ -83,6 +83,7 @@ import type { QlogPacketType, QlogWriter } from '../qlog.js';
 import { isStreamSentItem, type FrameSink, type SentItem } from '../sent-items.js';
 import { StreamManager, type StreamEvent, type StreamLimits } from '../streams/index.js';
 import { LEVELS, PacketSpace, type Level } from './packet-space.js';
+import { decodePreferredAddress, encodePreferredAddress, type PreferredAddresses } from './addresses.js';
 import {
   ConnectionUsageError,
   type ClientTlsOptions,
@@ -117,6 +118,9 @@ function pathOf(remote: SocketAddress, local?: SocketAddress): PathAddress {
 const SLAB_SIZE = 64 * 1024;
 /** Most datagrams one pacing wake-up sends: libuv reads at most 32 datagrams per socket per loop turn. */
 const MAX_PACED_BURST = 32;
+/** Consecutive PTOs after which a client gives up on its path for a spare validated one (RFC 9002 §6.2). */
+const FAILOVER_PTO_COUNT = 2;
+const MIGRATION_STATE = { draft: 'quic:migration_state_updated', qvis: 'connectivity:migration_state_updated' };
 const STATE_UPDATED = { draft: 'quic:connection_state_updated', qvis: 'connectivity:connection_state_updated' };
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -134,8 +138,35 @@ export type ConnectionEvent =
   | { readonly type: 'key-update'; readonly initiatedBy: 'local' | 'peer'; readonly phase: number }
   /** Path validation and migration (RFC 9000 §8.2, §9): the controller's events, e.g. the peer moved (NAT rebinding). */
   | { readonly type: 'path'; readonly event: MigrationEvent }
+  /**
+   * Client, once the handshake is confirmed: the server offered preferred_address (RFC 9000 §9.6.1). To follow it,
+   * open a socket and call `migrate(now, local, { remote: offer.ipv4 ?? offer.ipv6 })`.
+   */
+  | { readonly type: 'preferred-address'; readonly offer: PreferredAddresses }
   /** The connection ended (closing or draining begins); `closed` state follows after the drain period. */
   | { readonly type: 'closed'; readonly info: CloseInfo };
+
+/** One path of the connection (RFC 9000 §9) with what was measured on it. */
+export interface ConnectionPath extends PathStatus {
+  readonly remote: SocketAddress;
+  /** Undefined when the connection does not track local addresses (a server, or a client created without one). */
+  readonly local: SocketAddress | undefined;
+  /** Smoothed RTT (ms) on the active path; elsewhere the validation round trip, if the path was validated. */
+  readonly rtt: number | undefined;
+  /** Congestion window (bytes) on the active path; undefined elsewhere (no congestion state yet). */
+  readonly congestionWindow: number | undefined;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  readonly datagramsSent: number;
+  readonly datagramsReceived: number;
+}
+
+interface PathCounters {
+  bytesSent: number;
+  bytesReceived: number;
+  datagramsSent: number;
+  datagramsReceived: number;
+}
 
 export interface ConnectionStats {
   readonly state: ConnectionState;
@@ -186,6 +217,7 @@ interface ResolvedConfig {
   pacing: boolean;
   pacingGranularity: number;
   disableActiveMigration: boolean;
+  pathFailover: boolean;
   keyUpdateInterval: number;
   schedulingScheme: SchedulingScheme;
   initialRtt: number;
@@ -211,6 +243,7 @@ function resolveConfig(t: TransportConfig = {}): ResolvedConfig {
     pacing: t.pacing ?? true,
     pacingGranularity: t.pacingGranularity ?? 1,
     disableActiveMigration: t.disableActiveMigration ?? false,
+    pathFailover: t.pathFailover ?? true,
     keyUpdateInterval: t.keyUpdateInterval ?? DEFAULT_KEY_UPDATE_INTERVAL,
     schedulingScheme: t.schedulingScheme ?? 'round-robin',
     initialRtt: t.initialRtt ?? 333,
@@ -263,6 +296,8 @@ export interface ServerConnectionInit extends ConnectionInit {
   readonly addressValidated?: boolean;
   /** Issues a NEW_TOKEN token after the handshake (RFC 9000 §8.1.3). */
   readonly newToken?: () => Uint8Array | undefined;
+  /** Advertise these addresses in preferred_address (RFC 9000 §9.6); the endpoint must receive on them too. */
+  readonly preferredAddress?: PreferredAddresses;
 }
 
 class PacketBuilder implements FrameSink {
@@ -420,6 +455,13 @@ export class Connection {
   private rxLocal: SocketAddress | undefined;
   /** A client migration waiting for its path to be validated (RFC 9000 §9.2). */
   private pendingMigrationKey: string | undefined;
+  /** ...and whether it goes to the server's preferred address (RFC 9000 §9.6). */
+  private pendingMigrationPreferred = false;
+  /** Server: the preferred_address we advertise. Client: the one the server offered (RFC 9000 §9.6). */
+  private preferredOffer: PreferredAddresses | undefined;
+  /** Bytes and datagrams per tracked path; the active path's record is also kept at hand for the hot paths. */
+  private readonly pathCounters = new Map<string, PathCounters>();
+  private activeCounters: PathCounters = { bytesSent: 0, bytesReceived: 0, datagramsSent: 0, datagramsReceived: 0 };
   private datagramQueue: Uint8Array[] = [];
   private pingPending = false;
   private bufferedPackets: { level: Level | '0rtt'; data: Uint8Array; remote: SocketAddress }[] = [];
@@ -482,10 +524,13 @@ export class Connection {
     });
 
     const generator = init.cidGenerator ?? new RandomCidGenerator(init.localCid.length === 0 ? 8 : init.localCid.length);
+    if (role === 'server') this.preferredOffer = server?.preferredAddress;
     this.localCids = new LocalCidIssuer({
       generator,
       resetKey: init.resetKey,
       handshakeCid: init.localCid,
+      // RFC 9000 §5.1.1: the preferred_address CID is sequence number 1.
+      ...(this.preferredOffer !== undefined && { preferredAddress: true }),
       ...(init.isCidInUse !== undefined && { isCidInUse: init.isCidInUse }),
     });
     this.peerCids = new PeerCidPool({ activeConnectionIdLimit: 8 });
@@ -507,6 +552,7 @@ export class Connection {
     this.installInitialKeys(this.initialDcid);
     this.tracksLocal = init.local !== undefined;
     this.activePath = pathOf(init.remote, init.local);
+    this.pathCounters.set(this.activePath.key, this.activeCounters);
     const initialKey = this.activePath.key;
     this.migration = new MigrationController({
       role,
@@ -693,6 +739,7 @@ export class Connection {
     this.rxLocal = local;
     this.datagramsReceived++;
     this.bytesReceived += data.length;
+    this.countOnActivePath(remote, data.length);
     if (this.stateValue === 'closing') {
       // RFC 9000 §10.2.2: a CONNECTION_CLOSE from the peer moves us to draining (only that frame is acted on).
       try {
@@ -784,6 +831,7 @@ export class Connection {
       this.rxLocal = local;
       this.datagramsReceived++;
       this.bytesReceived += packet.length;
+      this.countOnActivePath(remote, packet.length);
       this.packetsReceivedInBatches++;
       try {
         if ((opened.firstByte & SHORT_HEADER_RESERVED_BITS) !== 0) {
@@ -1029,8 +1077,11 @@ export class Connection {
     const summary = validatePacketFrames(frames, type);
     if (type === '1rtt') {
       // RFC 9000 §9: which path the packet came on, and whether the peer moved (its highest non-probing packet).
+      const path = this.pathFor(remote);
+      // The active path's datagrams were counted on arrival; others only once authenticated (they may be spoofed).
+      const elsewhere = path !== this.activePath;
       const verdict = this.migration.onDatagram({
-        path: this.pathFor(remote),
+        path,
         bytes: size,
         now,
         packetNumber: pn,
@@ -1038,6 +1089,11 @@ export class Connection {
       });
       if (verdict !== 'process') return;
       this.drainMigrationEvents(now);
+      const counters = elsewhere ? this.countersOf(path) : undefined;
+      if (counters !== undefined) {
+        counters.bytesReceived += size;
+        counters.datagramsReceived++;
+      }
     }
     this.packetsReceived++;
     let ackEliciting = false;
@@ -1145,22 +1201,115 @@ export class Connection {
   /**
    * Client: move the connection to another local address (RFC 9000 §9.2), e.g. a new socket. By default the new
    * path is validated first and used once PATH_RESPONSE arrives; `immediate` switches at once (validating meanwhile,
-   * falling back if that fails). Refused before the handshake is confirmed, when the peer sent
-   * disable_active_migration, or without a spare peer connection ID.
+   * falling back if that fails). `remote` may name the server's preferred address (RFC 9000 §9.6, see the
+   * 'preferred-address' event); otherwise the peer address stays. Refused before the handshake is confirmed, when
+   * the peer sent disable_active_migration, or without a spare peer connection ID.
    */
-  migrate(now: number, local: SocketAddress, options: { immediate?: boolean } = {}): MigrationResult {
-    if (this.role !== 'client') throw new ConnectionUsageError('only a client migrates (RFC 9000 §9)');
-    if (!this.tracksLocal) throw new ConnectionUsageError('migrate() needs a connection created with its local address');
-    const path = pathOf(this.remoteAddr, local);
-    const result = options.immediate === true ? this.migration.migrate(path, now) : this.migration.probe(path, now);
-    if (result.ok && options.immediate !== true) this.pendingMigrationKey = path.key;
+  migrate(now: number, local: SocketAddress, options: { immediate?: boolean; remote?: SocketAddress } = {}): MigrationResult {
+    const path = this.clientPath('migrate', local, options.remote);
+    const preferred = path.remoteAddress !== this.remoteAddr.address || path.remotePort !== this.remoteAddr.port;
+    const result = options.immediate === true ? this.migration.migrate(path, now, { preferredAddress: preferred }) : this.migration.probe(path, now);
+    if (result.ok && options.immediate !== true) {
+      this.pendingMigrationKey = path.key;
+      this.pendingMigrationPreferred = preferred;
+    }
     this.drainMigrationEvents(now);
     return result;
   }
 
-  /** The active path and the others being validated or kept for fallback. */
-  paths(): PathStatus[] {
-    return this.migration.paths();
+  /**
+   * Client: validate another path and keep it ready without moving to it (RFC 9000 §9.1 probing): a later
+   * `migrate` to it needs no new validation, and with `pathFailover` the connection moves there by itself when the
+   * active path goes dark.
+   */
+  probePath(now: number, local: SocketAddress, remote?: SocketAddress): MigrationResult {
+    const path = this.clientPath('probePath', local, remote);
+    const result = this.migration.probe(path, now);
+    this.drainMigrationEvents(now);
+    return result;
+  }
+
+  private clientPath(what: string, local: SocketAddress, remote: SocketAddress | undefined): PathAddress {
+    if (this.role !== 'client') throw new ConnectionUsageError(`${what}(): only a client migrates (RFC 9000 §9)`);
+    if (!this.tracksLocal) throw new ConnectionUsageError(`${what}() needs a connection created with its local address`);
+    if (remote !== undefined && (remote.address !== this.remoteAddr.address || remote.port !== this.remoteAddr.port)) {
+      const offer = this.preferredOffer;
+      const offered = [offer?.ipv4, offer?.ipv6].some((a) => a !== undefined && a.address === remote.address && a.port === remote.port);
+      // RFC 9000 §9: a client only ever talks to the server's handshake address and its preferred address.
+      if (!offered) throw new ConnectionUsageError(`${what}(): ${remote.address}:${remote.port} is neither the server's address nor its preferred address`);
+    }
+    return pathOf(remote ?? this.remoteAddr, local);
+  }
+
+  /** The active path and the others being validated or kept for fallback, with their figures. */
+  paths(): ConnectionPath[] {
+    return this.migration.paths().map((s) => this.describePath(s));
+  }
+
+  /** The path in use. */
+  path(): ConnectionPath {
+    const s = this.migration.pathStatus(this.activePath.key);
+    return this.describePath(
+      s ?? { path: this.activePath, active: true, validated: true, validating: false, hasPeerCid: true, allowance: Infinity, validationRtt: undefined },
+    );
+  }
+
+  /** The server's preferred_address offer (client), or the one we advertise (server). */
+  get preferredAddress(): PreferredAddresses | undefined {
+    return this.preferredOffer;
+  }
+
+  private describePath(s: PathStatus): ConnectionPath {
+    const p = s.path;
+    const c = this.pathCounters.get(p.key);
+    const rtt = this.loss.rtt;
+    return {
+      ...s,
+      remote: { address: p.remoteAddress, port: p.remotePort },
+      local: this.localOf(p),
+      rtt: s.active && rtt.hasSample ? rtt.smoothedRtt : s.validationRtt,
+      congestionWindow: s.active ? this.cc.window : undefined,
+      bytesSent: c?.bytesSent ?? 0,
+      bytesReceived: c?.bytesReceived ?? 0,
+      datagramsSent: c?.datagramsSent ?? 0,
+      datagramsReceived: c?.datagramsReceived ?? 0,
+    };
+  }
+
+  private countOnActivePath(remote: SocketAddress, bytes: number): void {
+    const a = this.activePath;
+    if (remote.port !== a.remotePort || remote.address !== a.remoteAddress) return;
+    const local = this.tracksLocal ? this.rxLocal : undefined;
+    if (local !== undefined && (local.port !== a.localPort || local.address !== a.localAddress)) return;
+    const c = this.activeCounters;
+    c.bytesReceived += bytes;
+    c.datagramsReceived++;
+  }
+
+  /** Counters of a path the migration controller tracks (never of arbitrary addresses a datagram claims). */
+  private countersOf(path: PathAddress): PathCounters | undefined {
+    let c = this.pathCounters.get(path.key);
+    if (c === undefined && this.migration.pathStatus(path.key) !== undefined) {
+      c = { bytesSent: 0, bytesReceived: 0, datagramsSent: 0, datagramsReceived: 0 };
+      this.pathCounters.set(path.key, c);
+    }
+    return c;
+  }
+
+  /**
+   * A black hole: the active path stopped answering (FAILOVER_PTO_COUNT PTOs in a row with nothing acknowledged).
+   * A client with another validated path moves there; the PTO probes then go out on it, and the server follows
+   * the non-probing packets (RFC 9000 §9.3). Once per run of PTOs, so two dark paths do not ping-pong.
+   */
+  private maybeFailOver(now: number): void {
+    if (this.role !== 'client' || !this.cfg.pathFailover || !this.handshakeConfirmed) return;
+    if (this.loss.ptoCount !== FAILOVER_PTO_COUNT) return;
+    const spare = this.migration.paths().find((s) => !s.active && s.validated && s.hasPeerCid);
+    if (spare === undefined) return;
+    this.qlog?.event(now, MIGRATION_STATE, { new: 'migration_started', trigger: 'pto_failover', pto_count: this.loss.ptoCount });
+    const preferred = spare.path.remoteAddress !== this.remoteAddr.address || spare.path.remotePort !== this.remoteAddr.port;
+    this.migration.migrate(spare.path, now, { preferredAddress: preferred });
+    this.drainMigrationEvents(now);
   }
 
   /** Applies the migration controller's decisions and reports them. */
@@ -1170,6 +1319,7 @@ export class Connection {
         case 'active-path-changed': {
           this.activePath = ev.to;
           this.remoteAddr = { address: ev.to.remoteAddress, port: ev.to.remotePort };
+          this.activeCounters = this.countersOf(ev.to) ?? { bytesSent: 0, bytesReceived: 0, datagramsSent: 0, datagramsReceived: 0 };
           // RFC 9000 §9.4: a new path (not just a new port) starts with fresh congestion state.
           if (ev.congestion !== 'keep') {
             this.cc = createCongestionController(this.cfg.congestionControl, { maxDatagramSize: this.cfg.maxDatagramSize, paced: this.cfg.pacing });
@@ -1180,14 +1330,17 @@ export class Connection {
         case 'path-validated':
           if (ev.path.key === this.pendingMigrationKey && this.role === 'client') {
             this.pendingMigrationKey = undefined;
-            this.migration.migrate(ev.path, now);
+            this.migration.migrate(ev.path, now, { preferredAddress: this.pendingMigrationPreferred });
           }
           break;
         case 'path-validation-failed':
           if (ev.path.key === this.pendingMigrationKey) this.pendingMigrationKey = undefined;
           break;
         case 'path-discarded':
-          if (ev.path.key !== this.activePath.key) this.peerCids.release(ev.path.key);
+          if (ev.path.key !== this.activePath.key) {
+            this.peerCids.release(ev.path.key);
+            this.pathCounters.delete(ev.path.key);
+          }
           break;
         case 'no-viable-path':
           // RFC 9000 §9.3.2: no validated path is left: the connection ends without a word.
@@ -1426,6 +1579,10 @@ export class Connection {
       if (this.retrySourceCid !== undefined) p.retrySourceConnectionId = this.retrySourceCid;
       const seq0 = this.localCids.handshakeCid;
       if (seq0 !== undefined) p.statelessResetToken = seq0.statelessResetToken;
+      const seq1 = this.localCids.preferredAddressCid;
+      if (this.preferredOffer !== undefined && seq1 !== undefined) {
+        p.preferredAddress = encodePreferredAddress(this.preferredOffer, seq1.connectionId, seq1.statelessResetToken);
+      }
     }
     return p;
   }
@@ -1455,6 +1612,12 @@ export class Connection {
       }
       if (p.statelessResetToken !== undefined && this.peerCids.connectionIds().length > 0 && !this.peerCids.usesZeroLength) {
         this.peerCids.setHandshakeResetToken(p.statelessResetToken);
+      }
+      if (p.preferredAddress !== undefined) {
+        // RFC 9000 §9.6: its CID (sequence 1) is a spare CID like any other; the addresses wait for confirmation.
+        this.peerCids.addPreferredAddressCid(p.preferredAddress.connectionId, p.preferredAddress.statelessResetToken);
+        const offer = decodePreferredAddress(p.preferredAddress);
+        if (offer.ipv4 !== undefined || offer.ipv6 !== undefined) this.preferredOffer = offer;
       }
     }
     this.peerParams = p;
@@ -1493,6 +1656,8 @@ export class Connection {
     this.handshakeConfirmed = true;
     this.migration.onHandshakeConfirmed();
     this.events.push({ type: 'handshake-confirmed' });
+    // RFC 9000 §9.6.1: a client moves to the preferred address only once the handshake is confirmed.
+    if (this.role === 'client' && this.preferredOffer !== undefined) this.events.push({ type: 'preferred-address', offer: this.preferredOffer });
     // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
     if (!this.spaces.handshake.discarded) this.discardSpace('handshake', now);
     if (!this.spaces.initial.discarded) this.discardSpace('initial', now);
@@ -1738,6 +1903,7 @@ export class Connection {
       } else if (r.kind === 'pto') {
         const space = this.spaces[r.space];
         space.probes = Math.max(space.probes, r.probes);
+        if (r.space === 'application') this.maybeFailOver(now);
         // RFC 9002 §6.2.4: probes carry data when there is some: unacknowledged CRYPTO data is sent again.
         if (r.space !== 'application') space.cryptoSend.resendUnacked();
         else if (!this.handshakeConfirmed) {
@@ -1840,6 +2006,9 @@ export class Connection {
     this.bytesSent += offset;
     if (!this.addressValidated) this.bytesSentUnvalidated += offset;
     this.migration.onDatagramSent(this.activePath.key, offset);
+    const counters = this.activeCounters;
+    counters.bytesSent += offset;
+    counters.datagramsSent++;
     const local = this.localOf(this.activePath);
     return local === undefined ? { data: buf.subarray(0, offset), remote: this.remoteAddr } : { data: buf.subarray(0, offset), remote: this.remoteAddr, local };
   }
@@ -2179,6 +2348,11 @@ export class Connection {
     this.migration.onDatagramSent(key, buf.length);
     this.datagramsSent++;
     this.bytesSent += buf.length;
+    const counters = key === this.activePath.key ? this.activeCounters : this.countersOf(probe.path);
+    if (counters !== undefined) {
+      counters.bytesSent += buf.length;
+      counters.datagramsSent++;
+    }
     const local = this.localOf(probe.path);
     const remote = { address: probe.path.remoteAddress, port: probe.path.remotePort };
     return local === undefined ? { data: buf, remote } : { data: buf, remote, local };

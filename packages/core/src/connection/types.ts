@@ -56,6 +56,11 @@ export interface TransportConfig {
   pacingGranularity?: number;
   /** Tell the peer not to migrate (disable_active_migration). Default false. */
   disableActiveMigration?: boolean;
+  /**
+   * Client: when the active path stops answering (two PTOs in a row, RFC 9002 §6.2) and another validated path is
+   * at hand (the one a migration left, or one probed with probePath), move to it. Default true.
+   */
+  pathFailover?: boolean;
   /** Initiate a key update after this many packets under one key. Default: well under the AEAD limit. */
   keyUpdateInterval?: number;
   /** Scheduling among streams of equal priority. Default 'round-robin'. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../../src/index.js';
-import { CLIENT_ADDR, SimNetwork } from './sim.js';
+import { CLIENT_ADDR, SERVER_ADDR, SimNetwork } from './sim.js';
 import { established, EventLog, connectPair, pseudoRandomBytes, sha256 } from './helpers.js';
 
 
@@ -169,3 +169,134 @@ describe('a client moves to another local address (RFC 9000 §9.2)', () => {
   });
 });
 
+
+describe('preferred address (RFC 9000 §9.6)', () => {
+  const PREFERRED = { address: '10.0.0.3', port: 8443 };
+
+  it('the server offers it, the client validates it and moves there; the server then answers from it', () => {
+    const net = new SimNetwork({ link: { delay: 10 }, server: { preferredAddress: { ipv4: PREFERRED } } });
+    net.extraServerAddrs.push(PREFERRED);
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    const clientLog = new EventLog(pair.client);
+    established(net, pair, 10_000, 200);
+    clientLog.drain();
+    const offer = clientLog.events.find((e) => e.type === 'preferred-address');
+    expect(offer).toEqual({ type: 'preferred-address', offer: { ipv4: PREFERRED } });
+    expect(pair.server()!.preferredAddress).toEqual({ ipv4: PREFERRED });
+    // Nothing moves until the client acts on the offer.
+    expect(pair.client.remote).toEqual(SERVER_ADDR);
+
+    const serverLog = new EventLog(pair.server()!);
+    const newLocal = { address: CLIENT_ADDR.address, port: CLIENT_ADDR.port + 7 };
+    net.extraClientAddrs.push(newLocal);
+    expect(pair.client.migrate(net.now, newLocal, { remote: PREFERRED })).toEqual({ ok: true });
+    const data = pseudoRandomBytes(600_000, 11);
+    expect(sha256(upload(net, pair, data, serverLog))).toBe(sha256(data));
+    expect(pair.client.remote).toEqual(PREFERRED);
+    expect(pair.client.path()).toMatchObject({ active: true, validated: true, remote: PREFERRED, local: newLocal });
+    expect(pair.server()!.remote).toEqual(newLocal);
+    // The server's path now runs from its preferred address (its transmits say so).
+    expect(pair.server()!.path().local).toEqual(PREFERRED);
+  });
+
+  it('refuses to send to an address the server never offered', () => {
+    const net = new SimNetwork({ link: { delay: 10 } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    established(net, pair, 10_000, 200);
+    expect(() => pair.client.migrate(net.now, { address: '10.0.0.1', port: 1 }, { remote: PREFERRED })).toThrow(/neither the server's address nor its preferred address/);
+  });
+
+  it('clients see no offer from a server without one', () => {
+    const net = new SimNetwork({ link: { delay: 10 } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    const clientLog = new EventLog(pair.client);
+    established(net, pair, 10_000, 200);
+    clientLog.drain();
+    expect(clientLog.has('preferred-address')).toBe(false);
+    expect(pair.client.preferredAddress).toBeUndefined();
+  });
+});
+
+describe('paths and their figures', () => {
+  it('a probed path is validated with its own RTT and kept beside the active one; bytes are counted per path', () => {
+    const net = new SimNetwork({ link: { delay: 10 } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    established(net, pair, 10_000, 200);
+    const spare = { address: '10.0.0.88', port: 40001 };
+    net.extraClientAddrs.push(spare);
+    expect(pair.client.probePath(net.now, spare)).toEqual({ ok: true });
+    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+    const paths = pair.client.paths();
+    expect(paths).toHaveLength(2);
+    const active = paths.find((p) => p.active)!;
+    const probed = paths.find((p) => !p.active)!;
+    expect(active.local).toEqual(CLIENT_ADDR);
+    expect(active.rtt).toBeCloseTo(20, 0);
+    expect(active.congestionWindow).toBeGreaterThan(0);
+    expect(active.bytesSent).toBeGreaterThan(1000);
+    expect(active.bytesReceived).toBeGreaterThan(1000);
+    expect(probed).toMatchObject({ validated: true, local: spare, remote: SERVER_ADDR, congestionWindow: undefined });
+    expect(probed.rtt).toBeCloseTo(20, 0);
+    // One challenge out (padded to 1200 bytes, RFC 9000 §8.2.1) and its response back.
+    expect(probed.datagramsSent).toBe(1);
+    expect(probed.bytesSent).toBe(1200);
+    expect(probed.datagramsReceived).toBe(1);
+    // Probing does not move the connection.
+    expect(pair.client.path().local).toEqual(CLIENT_ADDR);
+    expect(pair.server()!.remote).toEqual(CLIENT_ADDR);
+  });
+});
+
+describe('a path that goes dark (black hole)', () => {
+  it('after two PTOs the client moves to its probed spare path and the transfer completes', () => {
+    const net = new SimNetwork({ link: { delay: 10 } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    established(net, pair, 10_000, 200);
+    const spare = { address: '10.0.0.88', port: 40001 };
+    net.extraClientAddrs.push(spare);
+    pair.client.probePath(net.now, spare);
+    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+    const serverLog = new EventLog(pair.server()!);
+    let count = 0;
+    let darkAt = Infinity;
+    // From the 100th client datagram on, nothing sent from or to the original address gets through.
+    net.link.filter = (_d, to, from, dest) => {
+      if (to === 'server') count++;
+      if (count === 100 && darkAt === Infinity) darkAt = net.now;
+      if (count < 100) return true;
+      const client = to === 'server' ? from : dest;
+      return client.address !== CLIENT_ADDR.address || client.port !== CLIENT_ADDR.port;
+    };
+    const data = pseudoRandomBytes(1_000_000, 12);
+    expect(sha256(upload(net, pair, data, serverLog))).toBe(sha256(data));
+    expect(pair.client.path().local).toEqual(spare);
+    expect(pair.server()!.remote).toEqual(spare);
+    expect(darkAt).toBeLessThan(Infinity);
+  });
+
+  it('without a spare path, or with pathFailover off, the client stays put', () => {
+    const net = new SimNetwork({ link: { delay: 10 }, clientTransport: { pathFailover: false, maxIdleTimeout: 3_000 } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    established(net, pair, 10_000, 200);
+    const spare = { address: '10.0.0.88', port: 40001 };
+    net.extraClientAddrs.push(spare);
+    pair.client.probePath(net.now, spare);
+    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+    net.link.filter = () => false;
+    pair.client.ping();
+    net.runUntil(() => pair.client.isClosed, 10_000);
+    expect(pair.client.path().local).toEqual(CLIENT_ADDR);
+  });
+});
+
+describe('migrate() refusals the application can act on', () => {
+  it('the server sent disable_active_migration (RFC 9000 §18.2): no migration, no probe', () => {
+    const net = new SimNetwork({ link: { delay: 10 }, serverTransport: { disableActiveMigration: true } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    established(net, pair, 10_000, 200);
+    const other = { address: '10.0.0.99', port: 1234 };
+    expect(pair.client.migrate(net.now, other)).toEqual({ ok: false, reason: 'peer-disabled-active-migration' });
+    expect(pair.client.probePath(net.now, other)).toEqual({ ok: false, reason: 'peer-disabled-active-migration' });
+    expect(pair.client.paths()).toHaveLength(1);
+  });
+});

@@ -34,7 +34,7 @@ export interface LinkOptions {
   /** Drop when this many bytes are queued at the bottleneck. */
   queueBytes?: number;
   /** Called on each datagram; return false to drop it. */
-  filter?: (data: Uint8Array, to: 'client' | 'server') => boolean;
+  filter?: (data: Uint8Array, to: 'client' | 'server', from: SocketAddress, dest: SocketAddress) => boolean;
 }
 
 /** Seeded PRNG for loss, reordering and the endpoints' randomness (the stream tests' mulberry32). */
@@ -103,7 +103,7 @@ export class SimNetwork {
 
   private send(to: 'client' | 'server', from: SocketAddress, data: Uint8Array, dest: SocketAddress = to === 'server' ? SERVER_ADDR : this.clientAddr): void {
     const l = this.link;
-    if (l.filter !== undefined && !l.filter(data, to)) {
+    if (l.filter !== undefined && !l.filter(data, to, from, dest)) {
       this.dropped++;
       return;
     }
@@ -141,14 +141,27 @@ export class SimNetwork {
   }
 
   /** Datagrams the server sends to an address the client no longer has (after a rebinding) are lost. */
-  private toClient(t: { data: Uint8Array; remote: SocketAddress }): void {
+  private toClient(t: { data: Uint8Array; remote: SocketAddress; local?: SocketAddress }): void {
     const live = [this.clientAddr, ...this.extraClientAddrs].find((a) => a.port === t.remote.port && a.address === t.remote.address);
     if (live === undefined) {
       this.misaddressed++;
       return;
     }
-    this.send('client', SERVER_ADDR, t.data, live);
+    this.send('client', t.local ?? SERVER_ADDR, t.data, live);
   }
+
+  /** Client datagrams go where they are addressed: the server's address or one it added (a preferred address). */
+  private toServer(t: { data: Uint8Array; remote: SocketAddress; local?: SocketAddress }): void {
+    const dest = [SERVER_ADDR, ...this.extraServerAddrs].find((a) => a.port === t.remote.port && a.address === t.remote.address);
+    if (dest === undefined) {
+      this.misaddressed++;
+      return;
+    }
+    this.send('server', t.local ?? this.clientAddr, t.data, dest);
+  }
+
+  /** More addresses the server receives on (its preferred address). */
+  extraServerAddrs: SocketAddress[] = [];
 
   /** More addresses the client can receive on (sockets it opened to migrate). */
   extraClientAddrs: SocketAddress[] = [];
@@ -162,7 +175,7 @@ export class SimNetwork {
       let any = false;
       if (this.batch) {
         for (const c of this.client.pollTransmitBatch(this.now, 16)) {
-          this.send('server', c.local ?? this.clientAddr, c.data);
+          this.toServer(c);
           any = true;
         }
         for (const s of this.server.pollTransmitBatch(this.now, 16)) {
@@ -171,7 +184,7 @@ export class SimNetwork {
         }
       } else {
         const c = this.client.pollTransmit(this.now);
-        if (c !== undefined) this.send('server', c.local ?? this.clientAddr, c.data);
+        if (c !== undefined) this.toServer(c);
         const s = this.server.pollTransmit(this.now);
         if (s !== undefined) this.toClient(s);
         any = c !== undefined || s !== undefined;

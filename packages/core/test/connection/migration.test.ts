@@ -300,3 +300,33 @@ describe('migrate() refusals the application can act on', () => {
     expect(pair.client.paths()).toHaveLength(1);
   });
 });
+
+describe('CIDs across a client migration (RFC 9000 §9.5)', () => {
+  it('the old path’s CID is retired once the client moved; the server retires the CID it sent there in turn', () => {
+    const net = new SimNetwork({ link: { delay: 10 } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    established(net, pair, 10_000, 200);
+    const server = pair.server()!;
+    const issuedBefore = server.localConnectionIds().map((c) => Buffer.from(c).toString('hex'));
+    const newLocal = { address: '10.0.0.77', port: 50000 };
+    net.extraClientAddrs.push(newLocal);
+    const dcids: string[] = [];
+    net.link.filter = (d, to) => {
+      if (to === 'server' && (d[0]! & 0x80) === 0) dcids.push(Buffer.from(d.subarray(1, 9)).toString('hex'));
+      return true;
+    };
+    pair.client.ping();
+    net.runUntil(() => false, 100);
+    const oldDcid = dcids[dcids.length - 1]!;
+    expect(pair.client.migrate(net.now, newLocal)).toEqual({ ok: true });
+    net.runUntil(() => pair.client.path().local?.port === 50000, 2_000);
+    pair.client.ping();
+    net.runUntil(() => false, 1_000);
+    // The server got RETIRE_CONNECTION_ID for the old path's CID: it no longer routes it and issued a replacement.
+    const issuedAfter = server.localConnectionIds().map((c) => Buffer.from(c).toString('hex'));
+    expect(issuedBefore).toContain(oldDcid);
+    expect(issuedAfter).not.toContain(oldDcid);
+    expect(issuedAfter.length).toBe(issuedBefore.length);
+    expect(dcids[dcids.length - 1]).not.toBe(oldDcid);
+  });
+});

@@ -48,6 +48,13 @@ export interface ConnectOptions {
   streamReadHighWaterMark?: number;
   /** Extra TLS client settings (cipher suites, groups, pins, a client certificate...). */
   tls?: Partial<ClientTlsOptions>;
+  /** Move to the server's preferred_address after the handshake (RFC 9000 §9.6.1). Default true. */
+  followPreferredAddress?: boolean;
+  /**
+   * Watch the local address in use and migrate to a new socket when it disappears from the host's interfaces
+   * (network change). `true` polls every second; a number sets the interval in ms. Default off.
+   */
+  watchLocalAddress?: boolean | number;
 }
 
 function bindSocket(socket: Socket, port: number, address: string | undefined): Promise<void> {
@@ -119,7 +126,8 @@ export async function connect(options: ConnectOptions): Promise<QuicConnection> 
     ...(qlog !== undefined && { qlog: qlog.factory }),
   });
   const peer = { address: remote.address, port: options.port };
-  const driver = new EndpointDriver(socket, endpoint, peer);
+  // Local addresses are part of every path, so that the connection can move to another socket (RFC 9000 §9.2).
+  const driver = new EndpointDriver(socket, endpoint, { connectedPeer: peer, passLocal: true });
 
   const session = options.session instanceof Uint8Array ? decodeSessionTicket(options.session) : options.session;
   const keyLog = keyLogCallback(options.keylog);
@@ -141,6 +149,7 @@ export async function connect(options: ConnectOptions): Promise<QuicConnection> 
   try {
     core = endpoint.connect(performance.now(), peer, {
       tls,
+      local: driver.sockets[0]!.local,
       ...(options.transport !== undefined && { transport: options.transport }),
       ...(options.token !== undefined && { token: options.token }),
     });
@@ -151,6 +160,9 @@ export async function connect(options: ConnectOptions): Promise<QuicConnection> 
   const closeQlog = qlog?.take();
   const conn = new QuicConnection(driver, core, {
     ...(options.streamReadHighWaterMark !== undefined && { readHighWaterMark: options.streamReadHighWaterMark }),
+    ...(options.followPreferredAddress !== undefined && { followPreferredAddress: options.followPreferredAddress }),
+    ...(options.watchLocalAddress !== undefined &&
+      options.watchLocalAddress !== false && { watchLocalAddressMs: options.watchLocalAddress === true ? 1000 : options.watchLocalAddress }),
   });
   driver.adopt(core, conn.owner);
   driver.closeWhenIdle = true;

@@ -2,9 +2,11 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import type { CloseInfo, Connection, ConnectionEvent, ConnectionStats, SessionTicket, StreamEvent, StreamManagerStats } from '@pathquic/core';
+import { networkInterfaces } from 'node:os';
+import type { CloseInfo, Connection, ConnectionEvent, ConnectionStats, MigrationEvent, PathAddress, PreferredAddresses, SessionTicket, SocketAddress, StreamEvent, StreamManagerStats } from '@pathquic/core';
 import type { ConnectionOwner, EndpointDriver } from './driver.js';
-import { QuicConnectionClosedError, handshakeErrorFromClose, toNumberCode, type QuicHandshakeError } from './errors.js';
+import { QuicConnectionClosedError, QuicMigrationError, handshakeErrorFromClose, toNumberCode, type QuicHandshakeError } from './errors.js';
+import { openPathSocket, toQuicPath, type MigrateOptions, type QuicPath, type QuicPathAddress, type QuicPathChange } from './paths.js';
 import { QuicStream, type QuicBidirectionalStream, type QuicReceiveStream, type QuicSendStream, type StreamHost } from './stream.js';
 import { toDuplex } from './duplex.js';
 
@@ -49,6 +51,23 @@ export interface QuicDatagrams {
 
 export interface QuicConnectionOptions {
   readHighWaterMark?: number;
+  /** Client: move to the server's preferred address once the handshake is confirmed (RFC 9000 §9.6). Default true. */
+  followPreferredAddress?: boolean;
+  /** Client: poll the interfaces every this many ms and migrate when the local address in use disappears. */
+  watchLocalAddressMs?: number;
+}
+
+interface PendingMigration {
+  local: SocketAddress;
+  remote: SocketAddress;
+  resolve: (path: QuicPath) => void;
+  reject: (e: Error) => void;
+  /** probePath(): settles on validation, not on a move. */
+  probe?: boolean;
+}
+
+function sameAddress(a: SocketAddress | undefined, address: string | undefined, port: number | undefined): boolean {
+  return a !== undefined && a.address === address && a.port === port;
 }
 
 type Deferred<T> = { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
@@ -64,7 +83,9 @@ function deferred<T>(): Deferred<T> {
 
 /**
  * Events: 'connected', 'sessionticket' (SessionTicket: pass as `session` to a later connect() to resume),
- * 'newtoken' (Uint8Array: pass as `token`), 'keyupdate', 'earlydatarejected', 'closed' (QuicCloseInfo).
+ * 'newtoken' (Uint8Array: pass as `token`), 'keyupdate', 'earlydatarejected', 'closed' (QuicCloseInfo);
+ * paths (RFC 9000 §8.2, §9): 'pathvalidated' (QuicPath), 'pathfailed' ({ path: QuicPath, reason }), 'migrated'
+ * (QuicPathChange: this client moved, the peer moved, or a fallback), 'preferredaddress' (the server's offer).
  */
 export class QuicConnection extends EventEmitter implements StreamHost {
   /** @internal */
@@ -91,6 +112,10 @@ export class QuicConnection extends EventEmitter implements StreamHost {
   /** Called once on 'connected' (the server uses it to hand the connection out). */
   #onConnected: ((c: QuicConnection) => void) | undefined;
   #onTerminated: (() => void) | undefined;
+  #pendingMigrations: PendingMigration[] = [];
+  readonly #followPreferredAddress: boolean;
+  #watchTimer: NodeJS.Timeout | undefined;
+  #autoMigrating = false;
 
   readonly incomingBidirectionalStreams: ReadableStream<QuicBidirectionalStream>;
   readonly incomingUnidirectionalStreams: ReadableStream<QuicReceiveStream>;
@@ -102,6 +127,11 @@ export class QuicConnection extends EventEmitter implements StreamHost {
     this.#driver = driver;
     this.core = core;
     this.#readHwm = opts.readHighWaterMark ?? DEFAULT_READ_HIGH_WATER_MARK;
+    this.#followPreferredAddress = opts.followPreferredAddress ?? true;
+    if (opts.watchLocalAddressMs !== undefined && core.role === 'client') {
+      this.#watchTimer = setInterval(() => this.#checkLocalAddress(), opts.watchLocalAddressMs);
+      this.#watchTimer.unref();
+    }
     // Nobody may be listening to these: the rejection / resolution is still observable through the properties.
     this.#ready.promise.catch(() => {});
     this.incomingBidirectionalStreams = new ReadableStream<QuicBidirectionalStream>(
@@ -188,7 +218,179 @@ export class QuicConnection extends EventEmitter implements StreamHost {
   }
 
   get localAddress(): { address: string; port: number; family: string } {
-    return this.#driver.socket.address();
+    const local = this.core.path().local;
+    if (local === undefined) return this.#driver.socket.address();
+    return { address: local.address, port: local.port, family: local.address.includes(':') ? 'IPv6' : 'IPv4' };
+  }
+
+  /** The path in use: addresses, RTT, congestion window, bytes each way. */
+  get path(): QuicPath {
+    return toQuicPath(this.core.path(), this.#defaultLocal());
+  }
+
+  /** The active path and the others known: being validated, validated spares, the one a migration left. */
+  get paths(): QuicPath[] {
+    return this.core.paths().map((p) => toQuicPath(p, this.#defaultLocal()));
+  }
+
+  /** Client: the server's preferred_address offer (RFC 9000 §9.6), once the handshake is confirmed. */
+  get preferredAddress(): PreferredAddresses | undefined {
+    return this.core.preferredAddress;
+  }
+
+  #defaultLocal(): QuicPathAddress {
+    const a = this.#driver.socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /**
+   * Client: moves the connection to a new local socket (RFC 9000 §9.2), e.g. from Wi-Fi to cellular. Opens the
+   * socket (or takes `options.socket`), probes the new path with PATH_CHALLENGE and switches once it is validated
+   * (or at once with `immediate`), then retires the old path's connection ID. Resolves with the new path once it
+   * is the active one; rejects with QuicMigrationError (the connection stays on its old path).
+   */
+  async migrate(options: MigrateOptions = {}): Promise<QuicPath> {
+    return this.#migrate(options, undefined);
+  }
+
+  /**
+   * Client: validates a second path and keeps it ready (RFC 9000 §9.1 probing) without moving: with the transport
+   * setting `pathFailover` (default on), the connection moves there by itself when the active path goes dark
+   * (two PTOs without an acknowledgment); `migrate()` to it later needs no new validation.
+   */
+  async probePath(options: Omit<MigrateOptions, 'immediate'> = {}): Promise<QuicPath> {
+    return this.#migrate(options, undefined, true);
+  }
+
+  async #migrate(options: MigrateOptions, remoteOverride: SocketAddress | undefined, probeOnly = false): Promise<QuicPath> {
+    if (this.core.role !== 'client') throw new QuicMigrationError('not-client');
+    if (this.#terminalError !== undefined) throw new QuicMigrationError('closed', this.#terminalError.message);
+    const remote = remoteOverride ?? this.core.remote;
+    const socket = await openPathSocket(remote, options);
+    const closedMeanwhile = this.#closedError();
+    if (closedMeanwhile !== undefined) {
+      socket.close();
+      throw new QuicMigrationError('closed', closedMeanwhile.message);
+    }
+    const bound = this.#driver.addSocket(socket, remote);
+    const now = performance.now();
+    let result;
+    try {
+      result = probeOnly
+        ? this.core.probePath(now, bound.local, remoteOverride)
+        : this.core.migrate(now, bound.local, { ...(options.immediate === true && { immediate: true }), ...(remoteOverride !== undefined && { remote }) });
+    } catch (e) {
+      void this.#driver.removeSocket(bound);
+      throw e;
+    }
+    if (!result.ok) {
+      void this.#driver.removeSocket(bound);
+      throw new QuicMigrationError(result.reason);
+    }
+    const done = new Promise<QuicPath>((resolve, reject) => {
+      this.#pendingMigrations.push({ local: bound.local, remote, resolve, reject, ...(probeOnly && { probe: true }) });
+    });
+    this.scheduleFlush();
+    return done;
+  }
+
+  #closedError(): Error | undefined {
+    return this.#terminalError;
+  }
+
+  /** A path event from core: tell the application, settle migrate() promises, close sockets no path uses. */
+  #onPathEvent(ev: MigrationEvent): void {
+    const describe = (p: PathAddress): QuicPath => {
+      const known = this.core.paths().find((s) => s.path.key === p.key);
+      if (known !== undefined) return toQuicPath(known, this.#defaultLocal());
+      return {
+        local: p.localAddress !== undefined && p.localPort !== undefined ? { address: p.localAddress, port: p.localPort } : this.#defaultLocal(),
+        remote: { address: p.remoteAddress, port: p.remotePort },
+        state: 'unvalidated',
+        rtt: undefined,
+        cwnd: undefined,
+        bytesSent: 0,
+        bytesReceived: 0,
+        datagramsSent: 0,
+        datagramsReceived: 0,
+      };
+    };
+    const settle = (p: PathAddress, outcome: 'moved' | 'validated' | 'failed'): void => {
+      const keep: PendingMigration[] = [];
+      for (const m of this.#pendingMigrations) {
+        const match = sameAddress(m.local, p.localAddress, p.localPort) && sameAddress(m.remote, p.remoteAddress, p.remotePort);
+        const probe = m.probe === true;
+        if (!match || (outcome === 'validated' && !probe)) keep.push(m);
+        else if (outcome === 'failed') m.reject(new QuicMigrationError('validation-failed'));
+        else m.resolve(describe(p));
+      }
+      this.#pendingMigrations = keep;
+    };
+    switch (ev.type) {
+      case 'active-path-changed': {
+        const change: QuicPathChange = { from: describe(ev.from), to: describe(ev.to), reason: ev.reason };
+        settle(ev.to, 'moved');
+        this.emit('migrated', change);
+        return;
+      }
+      case 'path-validated':
+        settle(ev.path, 'validated');
+        this.emit('pathvalidated', describe(ev.path));
+        return;
+      case 'path-validation-failed':
+        settle(ev.path, 'failed');
+        this.emit('pathfailed', { path: describe(ev.path), reason: ev.reason });
+        return;
+      case 'path-discarded':
+        settle(ev.path, 'failed');
+        this.#releaseSocket(ev.path);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Client: a path was forgotten; its socket closes unless another path still uses it. */
+  #releaseSocket(p: PathAddress): void {
+    if (this.core.role !== 'client' || p.localAddress === undefined || p.localPort === undefined) return;
+    const local = { address: p.localAddress, port: p.localPort };
+    const stillUsed = this.core.paths().some((s) => sameAddress(local, s.path.localAddress, s.path.localPort));
+    if (stillUsed) return;
+    const bound = this.#driver.socketFor(local);
+    if (bound !== undefined) void this.#driver.removeSocket(bound);
+  }
+
+  /** Client, RFC 9000 §9.6.1: after confirmation, validate the server's preferred address and move there. */
+  #onPreferredAddress(offer: PreferredAddresses): void {
+    this.emit('preferredaddress', offer);
+    if (!this.#followPreferredAddress) return;
+    // The family the connection already uses: this host evidently has a route for it.
+    const target = this.core.remote.address.includes(':') ? (offer.ipv6 ?? offer.ipv4) : (offer.ipv4 ?? offer.ipv6);
+    if (target === undefined) return;
+    this.#migrate({}, target).catch((e: unknown) => {
+      this.emit('pathfailed', { path: undefined, reason: e instanceof QuicMigrationError ? e.reason : 'socket', error: e });
+    });
+  }
+
+  /**
+   * The local address of the active path no longer exists on any interface (Wi-Fi gone, DHCP lease lost): move
+   * to a new socket at once (break-before-make: the old address cannot send any more).
+   */
+  #checkLocalAddress(): void {
+    if (this.#terminalError !== undefined || this.#autoMigrating || !this.core.isHandshakeConfirmed) return;
+    const local = this.localAddress;
+    if (local.address === '0.0.0.0' || local.address === '::') return;
+    const present = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === local.address));
+    if (present) return;
+    this.#autoMigrating = true;
+    this.emit('localaddresslost', { address: local.address, port: local.port });
+    this.#migrate({ immediate: true }, undefined)
+      .catch((e: unknown) => {
+        this.emit('pathfailed', { path: undefined, reason: e instanceof QuicMigrationError ? e.reason : 'socket', error: e });
+      })
+      .finally(() => {
+        this.#autoMigrating = false;
+      });
   }
 
   /** The handshake resumed a session (PSK). */
@@ -326,6 +528,12 @@ export class QuicConnection extends EventEmitter implements StreamHost {
       case 'key-update':
         this.emit('keyupdate', { initiatedBy: e.initiatedBy, phase: e.phase });
         return;
+      case 'path':
+        this.#onPathEvent(e.event);
+        return;
+      case 'preferred-address':
+        this.#onPreferredAddress(e.offer);
+        return;
       case 'closed':
         this.#onClosed(e.info);
         return;
@@ -394,6 +602,9 @@ export class QuicConnection extends EventEmitter implements StreamHost {
       }
     }
     for (const w of [...this.#blockedWaiters.bidi.splice(0), ...this.#blockedWaiters.uni.splice(0)]) w();
+    for (const m of this.#pendingMigrations.splice(0)) m.reject(new QuicMigrationError('closed', err.message));
+    if (this.#watchTimer !== undefined) clearInterval(this.#watchTimer);
+    this.#watchTimer = undefined;
     const closeInfo: QuicCloseInfo = {
       closeCode: toNumberCode(info.errorCode),
       reason: info.reason,

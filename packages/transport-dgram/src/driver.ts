@@ -13,7 +13,7 @@
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import type { Connection, ConnectionEvent, Endpoint, Transmit } from '@pathquic/core';
+import type { Connection, ConnectionEvent, Endpoint, SocketAddress, Transmit } from '@pathquic/core';
 
 /** What the driver tells the owner of a connection. */
 export interface ConnectionOwner {
@@ -28,9 +28,56 @@ const SEND_QUEUE_LOW = 16;
 /** Datagrams pulled from core at a time. */
 const TRANSMIT_BATCH = 16;
 
+/** One UDP socket of the endpoint: the listening one, a client's, or one opened to migrate. */
+export class BoundSocket {
+  /** Its local address as core sees it (the key of the paths that use it). */
+  readonly local: SocketAddress;
+  closed = false;
+  /** libuv queued more than SEND_QUEUE_HIGH datagrams: nothing more until it drains. */
+  blocked = false;
+  readonly onSent: () => void;
+
+  constructor(
+    readonly socket: Socket,
+    /** When the socket is connect()ed, sends need no address (and skip a route lookup per datagram). */
+    readonly peer: SocketAddress | undefined,
+    onDrained: (s: BoundSocket) => void,
+  ) {
+    const a = socket.address();
+    this.local = { address: a.address, port: a.port };
+    this.onSent = () => {
+      if (this.blocked && !this.closed && socket.getSendQueueCount() <= SEND_QUEUE_LOW) {
+        this.blocked = false;
+        onDrained(this);
+      }
+    };
+  }
+
+  matches(local: SocketAddress): boolean {
+    return local.port === this.local.port && local.address === this.local.address;
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}
+
+interface Received {
+  data: Uint8Array;
+  remote: RemoteInfo;
+  local?: SocketAddress;
+}
+
 export class EndpointDriver {
   readonly endpoint: Endpoint;
-  readonly socket: Socket;
   /** Live connections and who gets their events. */
   readonly owners = new Map<Connection, ConnectionOwner>();
   /** Called for each new server connection (from endpoint events); returns its owner. */
@@ -38,6 +85,13 @@ export class EndpointDriver {
   /** Called once the last connection terminated while `closeWhenIdle` is set. */
   onIdle: (() => void) | undefined;
   closeWhenIdle = false;
+  /** The endpoint's sockets; the first is the one it was created with, used when a datagram names no local address. */
+  readonly sockets: BoundSocket[] = [];
+  /**
+   * Tell core which socket each datagram arrived on. Needed as soon as the endpoint has more than one socket (a
+   * client that migrates, a server with a preferred address): paths are then 4-tuples.
+   */
+  private readonly passLocal: boolean;
 
   private flushPending = false;
   private timer: NodeJS.Timeout | undefined;
@@ -45,11 +99,9 @@ export class EndpointDriver {
   private immediate: NodeJS.Immediate | undefined;
   private sendBlocked = false;
   private socketClosed = false;
-  /** When the socket is connect()ed to the peer, sends need no address (and skip a route lookup per datagram). */
-  private readonly connectedPeer: { address: string; port: number } | undefined;
   /** A datagram arrived since the last flush. */
   private dirty = false;
-  private received: { data: Uint8Array; remote: RemoteInfo }[] = [];
+  private received: Received[] = [];
   private batchNow = 0;
 
   private readonly flushNow = (): void => {
@@ -64,18 +116,27 @@ export class EndpointDriver {
     this.immediate = undefined;
     this.runTimeouts();
   };
-  private readonly onSent = (): void => {
-    if (!this.sendBlocked || this.socketClosed) return;
-    if (this.socket.getSendQueueCount() <= SEND_QUEUE_LOW) {
-      this.sendBlocked = false;
-      this.scheduleFlush();
-    }
+  private readonly onDrained = (): void => {
+    if (this.socketClosed) return;
+    this.sendBlocked = this.sockets.some((s) => s.blocked);
+    if (!this.sendBlocked) this.scheduleFlush();
   };
 
-  constructor(socket: Socket, endpoint: Endpoint, connectedPeer?: { address: string; port: number }) {
-    this.socket = socket;
+  constructor(socket: Socket, endpoint: Endpoint, options: { connectedPeer?: SocketAddress; passLocal?: boolean } = {}) {
     this.endpoint = endpoint;
-    this.connectedPeer = connectedPeer;
+    this.passLocal = options.passLocal ?? false;
+    this.addSocket(socket, options.connectedPeer);
+  }
+
+  /** The endpoint's first socket (datagrams that name no local address leave from it). */
+  get socket(): Socket {
+    return this.sockets[0]!.socket;
+  }
+
+  /** Starts reading `socket` into this endpoint (a socket opened to migrate, or a server's preferred address). */
+  addSocket(socket: Socket, connectedPeer?: SocketAddress): BoundSocket {
+    const bound = new BoundSocket(socket, connectedPeer, this.onDrained);
+    const local = this.passLocal ? bound.local : undefined;
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
       // One clock reading per batch: libuv reads the batch in one go, so its datagrams arrived together.
       if (!this.dirty) {
@@ -85,10 +146,26 @@ export class EndpointDriver {
       }
       // Handed to core together in the flush that follows (an immediate), so that core can open the packets of the
       // burst in one AEAD batch. rinfo already has the {address, port} shape core wants.
-      this.received.push({ data: msg, remote: rinfo });
+      this.received.push(local === undefined ? { data: msg, remote: rinfo } : { data: msg, remote: rinfo, local });
     });
     // ICMP errors (port unreachable on a connected socket) and the like: QUIC relies on its own timers instead.
     socket.on('error', () => {});
+    this.sockets.push(bound);
+    return bound;
+  }
+
+  /** Stops using a socket (a path no longer used) and closes it; the endpoint's last socket stays until closeSocket. */
+  removeSocket(bound: BoundSocket): Promise<void> {
+    const i = this.sockets.indexOf(bound);
+    if (i < 0 || this.sockets.length === 1) return Promise.resolve();
+    this.sockets.splice(i, 1);
+    this.sendBlocked = this.sockets.some((s) => s.blocked);
+    return bound.close();
+  }
+
+  /** The socket whose local address is `local`. */
+  socketFor(local: SocketAddress): BoundSocket | undefined {
+    return this.sockets.find((s) => s.matches(local));
   }
 
   get closed(): boolean {
@@ -152,18 +229,30 @@ export class EndpointDriver {
   }
 
   private send(t: Transmit): void {
-    const socket = this.socket;
-    const peer = this.connectedPeer;
+    const sockets = this.sockets;
+    let bound = sockets[0]!;
+    if (sockets.length > 1 && t.local !== undefined) {
+      const found = this.socketFor(t.local);
+      // A path whose socket is gone (closed after a migration): nothing can leave from there any more.
+      if (found === undefined) return;
+      bound = found;
+    }
+    if (bound.closed) return;
+    const socket = bound.socket;
+    const peer = bound.peer;
     const queued = socket.getSendQueueCount();
     if (peer !== undefined) {
-      // A connected socket can only reach its peer; anything else (no migration in this issue) is dropped.
+      // A connected socket can only reach its peer; datagrams for elsewhere need a socket connected there.
       if (t.remote.port !== peer.port || t.remote.address !== peer.address) return;
       if (queued === 0) socket.send(t.data);
-      else socket.send(t.data, this.onSent);
+      else socket.send(t.data, bound.onSent);
     } else if (queued === 0) socket.send(t.data, t.remote.port, t.remote.address);
-    else socket.send(t.data, t.remote.port, t.remote.address, this.onSent);
+    else socket.send(t.data, t.remote.port, t.remote.address, bound.onSent);
     // The kernel refused (EAGAIN) and libuv queued: stop producing until the queue drains (the callbacks say when).
-    if (queued + 1 >= SEND_QUEUE_HIGH && socket.getSendQueueCount() >= SEND_QUEUE_HIGH) this.sendBlocked = true;
+    if (queued + 1 >= SEND_QUEUE_HIGH && socket.getSendQueueCount() >= SEND_QUEUE_HIGH) {
+      bound.blocked = true;
+      this.sendBlocked = true;
+    }
   }
 
   private reap(): void {
@@ -203,19 +292,13 @@ export class EndpointDriver {
     this.timerAt = Infinity;
   }
 
-  /** Closes the socket and stops all timers; connections still open are abandoned (close them first). */
-  closeSocket(): Promise<void> {
-    if (this.socketClosed) return Promise.resolve();
+  /** Closes every socket and stops all timers; connections still open are abandoned (close them first). */
+  async closeSocket(): Promise<void> {
+    if (this.socketClosed) return;
     this.socketClosed = true;
     this.clearTimer();
     if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.immediate = undefined;
-    return new Promise((resolve) => {
-      try {
-        this.socket.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    });
+    await Promise.all(this.sockets.map((s) => s.close()));
   }
 }

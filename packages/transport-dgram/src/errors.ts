@@ -104,3 +104,44 @@ export function handshakeErrorFromClose(info: CloseInfo, aborted: boolean): Quic
   }
   return new QuicHandshakeError('closed', `the handshake did not complete: ${describeClose(info)}`, info);
 }
+
+/** Why migrate() failed. */
+export type MigrationFailureReason =
+  /** Only a client moves a connection (RFC 9000 §9); a server follows. */
+  | 'not-client'
+  /** RFC 9000 §9: no migration before the handshake is confirmed. */
+  | 'handshake-not-confirmed'
+  /** The server sent disable_active_migration (RFC 9000 §18.2). */
+  | 'peer-disabled-active-migration'
+  /** The server left no unused connection ID to use on a new path (RFC 9000 §9.5). */
+  | 'no-peer-cid'
+  /** The connection already runs on that local address and server address. */
+  | 'already-active'
+  /** PATH_CHALLENGE went unanswered for 3 PTOs on the new path (RFC 9000 §8.2.4). */
+  | 'validation-failed'
+  /** The new socket could not be opened or bound (address in use, not on this host...). */
+  | 'socket'
+  /** The connection closed first. */
+  | 'closed';
+
+const MIGRATION_MESSAGES: Record<MigrationFailureReason, string> = {
+  'not-client': 'only a client can migrate a connection (RFC 9000 §9)',
+  'handshake-not-confirmed': 'the handshake is not confirmed yet (RFC 9000 §9); wait for the "handshakeconfirmed" event',
+  'peer-disabled-active-migration': 'the server sent disable_active_migration: it does not accept a client moving to another address',
+  'no-peer-cid': 'the server has issued no spare connection ID to use on a new path (RFC 9000 §9.5)',
+  'already-active': 'the connection already uses this local address',
+  'validation-failed': 'the new path did not answer path validation (PATH_CHALLENGE) in time',
+  socket: 'the socket for the new path could not be opened',
+  closed: 'the connection closed',
+};
+
+/** migrate() (or following a preferred address) failed; the connection keeps running on its old path. */
+export class QuicMigrationError extends Error {
+  override readonly name = 'QuicMigrationError';
+  readonly reason: MigrationFailureReason;
+
+  constructor(reason: MigrationFailureReason, detail?: string) {
+    super(detail === undefined ? `migrate(): ${MIGRATION_MESSAGES[reason]}` : `migrate(): ${MIGRATION_MESSAGES[reason]}: ${detail}`);
+    this.reason = reason;
+  }
+}

@@ -3,7 +3,8 @@ import type { QlogFlavour } from '@pathquic/core';
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { Endpoint, type ServerTlsOptions, type TransportConfig } from '@pathquic/core';
+import { isIP } from 'node:net';
+import { Endpoint, type PreferredAddresses, type ServerTlsOptions, type TransportConfig } from '@pathquic/core';
 import { SingleUseAntiReplay, loadCertificateIdentity, type CertificateIdentity, nodeKeyExchange } from '@pathquic/tls';
 import { QuicConnection } from './connection.js';
 import { EndpointDriver } from './driver.js';
@@ -46,6 +47,11 @@ export interface ListenOptions {
   streamReadHighWaterMark?: number;
   /** Extra TLS server settings (client certificates, cipher suites...). */
   tls?: Partial<ServerTlsOptions>;
+  /**
+   * A second address clients move to after the handshake (RFC 9000 §9.6, preferred_address): the server opens a
+   * socket there too. `host` must be an IP literal of this host (what clients will send to).
+   */
+  preferredAddress?: { host: string; port: number };
 }
 
 /**
@@ -70,6 +76,11 @@ export class QuicServer extends EventEmitter implements AsyncIterable<QuicConnec
   /** The bound address, e.g. { address: '::', family: 'IPv6', port: 4433 }. */
   address(): { address: string; family: string; port: number } {
     return this.#driver.socket.address();
+  }
+
+  /** The preferred address's socket (RFC 9000 §9.6), when `preferredAddress` was given. */
+  preferredAddress(): { address: string; family: string; port: number } | undefined {
+    return this.#driver.sockets[1]?.socket.address();
   }
 
   /** Connections whose handshake completed and that are still open. */
@@ -184,6 +195,27 @@ export async function listen(options: ListenOptions): Promise<QuicServer> {
     throw e;
   }
   trackSocket(socket);
+  let preferredSocket: Socket | undefined;
+  let preferredAddress: PreferredAddresses | undefined;
+  if (options.preferredAddress !== undefined) {
+    const pa = options.preferredAddress;
+    const family = isIP(pa.host);
+    if (family === 0 || pa.host === '0.0.0.0' || pa.host === '::') {
+      socket.close();
+      throw new TypeError(`listen: preferredAddress.host must be this host's IP address, got ${JSON.stringify(pa.host)}`);
+    }
+    preferredSocket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: literalLookup, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
+    try {
+      await bindSocket(preferredSocket, pa.port, pa.host);
+    } catch (e) {
+      preferredSocket.close();
+      socket.close();
+      throw e;
+    }
+    trackSocket(preferredSocket);
+    const bound = { address: pa.host, port: preferredSocket.address().port };
+    preferredAddress = family === 6 ? { ipv6: bound } : { ipv4: bound };
+  }
 
   const wallClockOffset = Date.now() - performance.now();
   const qlog = options.qlogDir !== undefined ? new QlogFiles(options.qlogDir, wallClockOffset, options.qlogFormat) : undefined;
@@ -206,12 +238,14 @@ export async function listen(options: ListenOptions): Promise<QuicServer> {
       tls,
       ...(options.retry !== undefined && { retry: options.retry }),
       ...(options.transport !== undefined && { transport: options.transport }),
+      ...(preferredAddress !== undefined && { preferredAddress }),
     },
     wallClockOffset,
     ...(options.transport !== undefined && { transport: options.transport }),
     ...(qlog !== undefined && { qlog: qlog.factory }),
   });
-  const driver = new EndpointDriver(socket, endpoint);
+  const driver = new EndpointDriver(socket, endpoint, { passLocal: preferredSocket !== undefined });
+  if (preferredSocket !== undefined) driver.addSocket(preferredSocket);
   const server = new QuicServer(driver);
   driver.onIncoming = (core) => {
     const conn = new QuicConnection(driver, core, {

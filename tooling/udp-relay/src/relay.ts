@@ -76,6 +76,11 @@ export interface RelayStats {
 export interface RebindOptions {
   /** The local port of the new outgoing socket. Default 0: a new ephemeral port (different from the current one). */
   readonly port?: number;
+  /**
+   * The local address of the new outgoing socket (a complete address change, not just a port: the target sees a
+   * new IP, as after a move to another network). Default the relay's outgoing host. Later rebinds keep it.
+   */
+  readonly host?: string;
   /** Which client's socket (with `multipleClients`); default the only (or, in single-client mode, the) client. */
   readonly client?: { readonly address: string; readonly port: number };
 }
@@ -225,8 +230,9 @@ class Relay implements UdpRelay {
       const old = session.socket;
       const family = this.target.family === 'IPv6' ? 'udp6' : 'udp4';
       // A specific port equal to the current one can only be bound once the old socket is gone.
-      if (port !== 0 && port === session.outgoing.port) await closeSocket(old);
-      const fresh = await this.bindTracked(family, this.outgoingHost, port);
+      if (port !== 0 && port === session.outgoing.port && (options.host ?? session.outgoing.address) === session.outgoing.address) await closeSocket(old);
+      const host = options.host ?? session.outgoing.address;
+      const fresh = await this.bindTracked(family, host, port);
       if (this.closed) {
         await closeSocket(fresh);
         throw new Error('the relay was closed during rebind');

@@ -261,6 +261,22 @@ describe('rebinding', () => {
     expect(relay.stats.rebinds).toBe(1);
   });
 
+  it('rebinds to another local address (a complete change, not just the port), and later rebinds keep it', async () => {
+    const server = await Peer.echo();
+    const relay = await relayTo(server);
+    const client = await Peer.open();
+    await client.sendNumbered(3, relay.address.port);
+    await client.waitFor(3);
+    expect(relay.outgoingAddress?.address).toBe('127.0.0.1');
+    const moved = await relay.rebind({ host: '127.0.0.2' });
+    expect(moved.address).toBe('127.0.0.2');
+    await client.sendNumbered(3, relay.address.port, '127.0.0.1', 100, 16, 3);
+    await client.waitFor(6);
+    expect(server.received.slice(3).every((r) => r.from.address === '127.0.0.2')).toBe(true);
+    expect((await relay.rebind()).address).toBe('127.0.0.2');
+    expect(client.indices()).toEqual([...Array(6).keys()]);
+  });
+
   it('rebinds to a chosen port, including the current one', async () => {
     const server = await Peer.echo();
     const relay = await relayTo(server);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { H3ErrorCode, fetchH3, saveBody } from '@pathquic/h3';
 import { encodeSessionTicket, type SessionTicket } from '@pathquic/tls';
-import { connect, type QuicConnection } from '@pathquic/transport-dgram';
+import { connect, type QuicConnection, type QuicPath, type QuicPathChange } from '@pathquic/transport-dgram';
+import { hostPort } from './format.js';
 import { outputName, type ClientArgs } from './args.js';
 import { transferFigures } from './format.js';
 
@@ -79,9 +80,6 @@ async function fetchOne(conn: QuicConnection, url: URL, dir: string, log: Log, q
 }
 
 export async function runClient(args: ClientArgs, log: Log): Promise<ClientResult> {
-  if (args.migrateAfter !== undefined) {
-    log.err('warning: --migrate-after is not implemented yet (connection migration comes in the next release); ignored');
-  }
   await mkdir(args.output, { recursive: true });
   const ca = args.ca === undefined ? undefined : await readFile(args.ca, 'utf8');
   const session = await loadSession(args.sessionFile, log);
@@ -114,9 +112,30 @@ export async function runClient(args: ClientArgs, log: Log): Promise<ClientResul
     earlyDataRejected = true;
   });
   const closedEarly = conn.closed.then((c) => c);
+  const describe = (p: QuicPath): string =>
+    `${hostPort(p.local.address, p.local.port)} -> ${hostPort(p.remote.address, p.remote.port)}${p.rtt === undefined ? '' : `, rtt ${p.rtt.toFixed(2)} ms`}`;
+  conn.on('migrated', (change: QuicPathChange) => {
+    if (!args.quiet) log.out(`path changed (${change.reason}): now ${describe(change.to)}`);
+  });
+  conn.on('pathfailed', (e: { path: QuicPath | undefined; reason: string }) => {
+    log.err(`path validation failed (${e.reason})${e.path === undefined ? '' : `: ${describe(e.path)}`}`);
+  });
+  let migration: Promise<void> | undefined;
+  let migrateTimer: NodeJS.Timeout | undefined;
+  if (args.migrateAfter !== undefined) {
+    // RFC 9000 §9.2: move to a new local port (a new socket) mid-transfer; the server validates and follows.
+    migrateTimer = setTimeout(() => {
+      migration = conn.migrate().then(
+        () => undefined,
+        (err: unknown) => log.err(`migration failed: ${message(err)}`),
+      );
+    }, args.migrateAfter * 1000);
+  }
 
   const files = await Promise.all(args.urls.map((url) => fetchOne(conn, url, args.output, log, args.quiet)));
   const totalMs = performance.now() - started;
+  clearTimeout(migrateTimer);
+  await migration;
   // With 0-RTT connect() returned before the handshake completed; its outcome is known by now (or it failed).
   const handshake = await Promise.race([conn.ready.then(() => undefined, (err: unknown) => err), closedEarly]);
   const resumed = conn.resumed;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { H3ErrorCode, fileHandler, serveH3, type H3Handler, type H3Server } from '@pathquic/h3';
-import { listen, type QuicConnection } from '@pathquic/transport-dgram';
+import { listen, type QuicConnection, type QuicPathChange } from '@pathquic/transport-dgram';
 import type { ServerArgs } from './args.js';
 import { hostPort, transferFigures } from './format.js';
 
@@ -55,6 +55,11 @@ export async function startServer(args: ServerArgs, log: (line: string) => void)
       },
     });
     sessions.add(h3);
+    conn.on('migrated', (change: QuicPathChange) => {
+      if (args.quiet) return;
+      const to = change.to.remote;
+      log(`${who} moved to ${hostPort(to.address, to.port)} (${change.reason})`);
+    });
     void conn.closed.then((close) => {
       sessions.delete(h3);
       if (args.quiet) return;

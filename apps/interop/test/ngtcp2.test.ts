@@ -2,6 +2,7 @@
  * Interop with ngtcp2 (Debian's gtlsclient / gtlsserver examples, HTTP/3 over GnuTLS) in both directions, and a
  * pathquic capture decoded by tshark with the key log. Skipped when the tools are not installed.
  */
+import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,15 @@ async function gtlsDownload(server: CliServer, names: string[], options: Partial
 }
 
 /** pathquic-interop client downloads `names` from gtlsserver. */
+/** A UDP port nobody uses on `host` right now. */
+async function freeUdpPort(host: string): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, host, resolve));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
 async function pathquicDownload(server: GtlsServer, names: string[], extra: string[] = []): Promise<Run> {
   const out = join(ws.dir, `pq-${++runs}`);
   const urls = names.map((n) => `https://127.0.0.1:${server.port}/${n}`);
@@ -122,6 +132,18 @@ describe.skipIf(!hasNgtcp2())('ngtcp2 interop', () => {
       expect(r.log.pathValidations.some((v) => v.succeeded), JSON.stringify(r.log.pathValidations)).toBe(true);
     }, 60_000);
 
+    it('follows gtlsclient rebinding silently mid-download (--change-local-addr --nat-rebinding)', async () => {
+      // gtlsclient moves to a new local port without validating the path, as a NAT would; we must notice from its
+      // packets and validate the new address ourselves (RFC 9000 §9.3). It ignores what still reaches its old port,
+      // so it only speaks again if it has something to send: it uploads (--data, a GET body we read and drop) while
+      // it downloads, or a download-only client would sit silent forever, whoever the server is.
+      const rebinding = await pathquicServer();
+      const r = await gtlsDownload(rebinding, ['f50m'], { changeLocalAddr: '1s', natRebinding: true, quiet: true, extraArgs: ['--data', files.f50m!.path] });
+      expect(r.args).toContain('--nat-rebinding');
+      // The server moved to the client's new port on its own, after validating it.
+      expect(rebinding.output()).toMatch(/moved to 127\.0\.0\.1:\d+ \(nat-rebinding\)/);
+    }, 60_000);
+
     it('resumes with 0-RTT on a second run (--session-file/--tp-file)', async () => {
       const sessionFile = join(ws.dir, 'gtls-session.pem');
       const tpFile = join(ws.dir, 'gtls-tp.txt');
@@ -154,6 +176,18 @@ describe.skipIf(!hasNgtcp2())('ngtcp2 interop', () => {
     it('downloads 1 MB and 50 MB', async () => {
       const r = await pathquicDownload(server, ['f1m', 'f50m']);
       console.log(`gtlsserver -> pathquic client, 50 MB: ${fileLine(r.stdout, 'f50m')?.mbps} MB/s`);
+    }, 60_000);
+
+    it('moves to a new local port in the middle of a 50 MB download (--migrate-after)', async () => {
+      const r = await pathquicDownload(server, ['f50m'], ['--migrate-after', '0.5']);
+      expect(r.stdout).toMatch(/path changed \(local-migration\): now 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+, rtt [\d.]+ ms/);
+    }, 60_000);
+
+    it("moves to gtlsserver's preferred address (--preferred-ipv4-addr) after the handshake", async () => {
+      const port = await freeUdpPort('127.0.0.2');
+      const preferring = await gtlsServer({ preferredAddress: { ipv4: `127.0.0.2:${port}` } });
+      const r = await pathquicDownload(preferring, ['f1m', 'f50m']);
+      expect(r.stdout).toMatch(new RegExp(`path changed \\(local-migration\\): now 127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.2:${port}`));
     }, 60_000);
 
     it('survives 5 % loss each way on the server side (--tx-loss/--rx-loss 0.05)', async () => {

@@ -170,13 +170,16 @@ describe('pathquic-interop client <-> pathquic-interop server', () => {
     });
   });
 
-  it('accepts --migrate-after with a warning (migration comes later)', async () => {
-    await withServer(['--quiet'], async (server) => {
+  it('--migrate-after moves the client to a new local port mid-download; the server follows; the file is intact', async () => {
+    await withServer([], async (server) => {
       const out = join(ws.dir, 'out-migrate');
-      const r = await runCli(['client', '--ca', ws.pki.caCert, '--output', out, '--migrate-after', '0.1', `https://localhost:${server.port}/small.txt`]);
+      const r = await runCli(['client', '--ca', ws.pki.caCert, '--output', out, '--migrate-after', '0.4', `https://localhost:${server.port}/100m.bin`]);
       expect(r.code, describeRun(r)).toBe(0);
-      expect(r.stderr).toMatch(/--migrate-after is not implemented yet/);
-      await expectSame(out, 'small.txt');
+      await expectSame(out, '100m.bin');
+      // The client says where it went and the new path's RTT; the server saw the same move.
+      const moved = /path changed \(local-migration\): now 127\.0\.0\.1:(\d+) -> 127\.0\.0\.1:\d+, rtt [\d.]+ ms/.exec(r.stdout);
+      expect(moved, r.stdout).not.toBeNull();
+      expect(server.output()).toMatch(new RegExp(`moved to 127\\.0\\.0\\.1:${moved![1]} \\((nat-rebinding|peer-migration)\\)`));
     });
   });
 

@@ -18,3 +18,4 @@ export {
 export { bytesToIp, ipToBytes, type PreferredAddresses } from './connection/addresses.js';
 export * from './connection/types.js';
 export { Endpoint, type ConnectOptions, type EndpointEvent, type EndpointOptions, type EndpointServerOptions } from './endpoint.js';
+export type { MigrationEvent, MigrationResult, PathAddress, PathStatus } from '@pathquic/path-validation';

@@ -620,6 +620,11 @@ export class Connection {
     return this.remoteAddr;
   }
 
+  /** RFC 9001 §4.1.2: migration and key updates wait for this. */
+  get isHandshakeConfirmed(): boolean {
+    return this.handshakeConfirmed;
+  }
+
   get isHandshakeComplete(): boolean {
     return this.handshakeComplete;
   }
@@ -1312,9 +1317,34 @@ export class Connection {
     this.drainMigrationEvents(now);
   }
 
+  /** quic-events' migration_state_updated: probing_started/successful/abandoned and migration_complete. */
+  private qlogMigration(now: number, ev: MigrationEvent): void {
+    const tuple = (p: PathAddress): Record<string, unknown> => ({
+      path_remote: { ip: p.remoteAddress, port: p.remotePort },
+      ...(p.localAddress !== undefined && { path_local: { ip: p.localAddress, port: p.localPort } }),
+    });
+    switch (ev.type) {
+      case 'path-validation-started':
+        this.qlog?.event(now, MIGRATION_STATE, { new: 'probing_started', trigger: ev.purpose, ...tuple(ev.path) });
+        return;
+      case 'path-validated':
+        this.qlog?.event(now, MIGRATION_STATE, { new: 'probing_successful', rtt: ev.rtt, ...tuple(ev.path) });
+        return;
+      case 'path-validation-failed':
+        this.qlog?.event(now, MIGRATION_STATE, { new: 'probing_abandoned', trigger: ev.reason, ...tuple(ev.path) });
+        return;
+      case 'active-path-changed':
+        this.qlog?.event(now, MIGRATION_STATE, { new: 'migration_complete', trigger: ev.reason, congestion: ev.congestion, ...tuple(ev.to) });
+        return;
+      default:
+        return;
+    }
+  }
+
   /** Applies the migration controller's decisions and reports them. */
   private drainMigrationEvents(now: number): void {
     for (let ev = this.migration.pollEvent(); ev !== undefined; ev = this.migration.pollEvent()) {
+      if (this.qlog !== undefined) this.qlogMigration(now, ev);
       switch (ev.type) {
         case 'active-path-changed': {
           this.activePath = ev.to;

@@ -58,3 +58,23 @@ describe('qlog from a live connection', () => {
     });
   }
 });
+
+describe('qlog of a migration', () => {
+  it('the server logs migration_state_updated: probing_started, probing_successful, migration_complete', () => {
+    const records: string[] = [];
+    const qlog = ({ role, odcid, now }: { role: 'client' | 'server'; odcid: Uint8Array; now: number }) =>
+      role === 'server' ? new QlogWriter({ sink: (r) => records.push(r), flavour: 'draft', vantagePoint: role, odcid, referenceTime: now }) : undefined;
+    const net = new SimNetwork({ link: { delay: 10 }, server: { tls: {} } });
+    (net.server as unknown as { options: { qlog: typeof qlog } }).options.qlog = qlog;
+    const pair = connectPair(net);
+    net.runUntil(() => pair.client.isHandshakeComplete && pair.server()?.isHandshakeComplete === true, 10_000);
+    net.runUntil(() => false, 200);
+    net.clientAddr = { address: net.clientAddr.address, port: net.clientAddr.port + 1 };
+    transfer(net, pair.client, pair.server()!, pseudoRandomBytes(100_000));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- qlog records are free-form JSON
+    const states = parseSeq(records).filter((e) => e.name === 'quic:migration_state_updated').map((e) => e.data as Record<string, any>);
+    expect(states.map((s) => s.new)).toEqual(expect.arrayContaining(['probing_started', 'probing_successful', 'migration_complete']));
+    const done = states.find((s) => s.new === 'migration_complete')!;
+    expect(done).toMatchObject({ trigger: 'nat-rebinding', congestion: 'keep', path_remote: { ip: net.clientAddr.address, port: net.clientAddr.port } });
+  });
+});

@@ -100,6 +100,14 @@ function errorResponse(status: number, message: string, extra: Record<string, st
 }
 
 /** Serves GET and HEAD for files under `rootDir`: 404 for missing files, 405 for other methods. */
+async function drainBody(body: ReadableStream<Uint8Array>): Promise<void> {
+  try {
+    for await (const _ of body);
+  } catch {
+    // the request was reset: nothing to drain
+  }
+}
+
 export function fileHandler(rootDir: string, options: FileHandlerOptions = {}): H3Handler {
   const root = resolve(rootDir);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -133,6 +141,9 @@ export function fileHandler(rootDir: string, options: FileHandlerOptions = {}): 
       // RFC 9110 §15.5.6: 405 lists the allowed methods.
       return errorResponse(405, 'method not allowed', { allow: 'GET, HEAD' });
     }
+    // RFC 9110 §9.3.1: content in a GET has no meaning; read and drop it as it comes, so that a client sending
+    // some (gtlsclient --data) is never held up by flow control or reset while its response streams out.
+    void drainBody(request.body);
     const target = resolveRequestPath(root, request.path ?? '');
     if (!target.ok) return errorResponse(target.status, target.status === 400 ? 'bad request' : 'not found');
     let file = await regularFile(target.path);

@@ -369,3 +369,23 @@ describe('settings, GOAWAY and closing', () => {
     expect(() => new (first.constructor as new (c: typeof client) => unknown)(client)).toThrow(/already has an H3Client/);
   });
 });
+
+describe('a GET that carries content (RFC 9110 §9.3.1)', () => {
+  it('fileHandler reads and drops the content while the response streams, so a client uploading is never stuck', async () => {
+    const s = startSession(fileHandler(tree.root), { fake: { maxPiece: 16384 } });
+    const total = 8 << 20; // far more than the server drains after a response, or than the stream buffers
+    let sent = 0;
+    async function* upload(): AsyncGenerator<Uint8Array> {
+      const chunk = new Uint8Array(64 * 1024).fill(7);
+      while (sent < total) {
+        sent += chunk.length;
+        yield chunk;
+      }
+    }
+    const res = await s.client.fetch({ authority: 'a', path: '/size-1048583.bin' }, { body: upload() });
+    expect(res.status).toBe(200);
+    expect(sha256(await readBody(res.body))).toBe(sha256(tree.files.get('size-1048583.bin')!));
+    await expect.poll(() => sent, { timeout: 5000 }).toBe(total);
+    expect(s.errors).toEqual([]);
+  });
+});

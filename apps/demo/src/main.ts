@@ -7,10 +7,11 @@ import { runCodecDemo } from './codec.js';
 import { runServerChild } from './server-child.js';
 import { runTransferDemo } from './transfer.js';
 
-const USAGE = `usage: pathquic-demo [--size MB] [--codec]
-  (default)   start a pathquic server and client on loopback and transfer a generated file (default 50 MB)
-  --size MB   how much to transfer, in MB (10^6 bytes; fractions allowed)
-  --codec     instead: build, protect and decode QUIC packets with @pathquic/wire-codec, step by step`;
+const USAGE = `usage: pathquic-demo [--size MB] [--migrate-after S] [--codec]
+  (default)          start a pathquic server and client on loopback and transfer a generated file (default 50 MB)
+  --size MB          how much to transfer, in MB (10^6 bytes; fractions allowed)
+  --migrate-after S  S seconds into the transfer, move the client to a new local port (connection migration)
+  --codec            instead: build, protect and decode QUIC packets with @pathquic/wire-codec, step by step`;
 
 async function main(argv: string[]): Promise<number> {
   // Internal: the server half of the transfer demo, forked by the parent.
@@ -22,7 +23,12 @@ async function main(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { size: { type: 'string', default: '50' }, codec: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        size: { type: 'string', default: '50' },
+        'migrate-after': { type: 'string' },
+        codec: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -39,7 +45,16 @@ async function main(argv: string[]): Promise<number> {
     console.error(`--size must be a number of MB in (0, 4000], got ${JSON.stringify(values.size)}\n${USAGE}`);
     return 2;
   }
-  return (await runTransferDemo({ size: Math.round(mb * 1e6), script: fileURLToPath(import.meta.url) })) ? 0 : 1;
+  let migrateAfter: number | undefined;
+  if (values['migrate-after'] !== undefined) {
+    migrateAfter = Number(values['migrate-after']);
+    if (!Number.isFinite(migrateAfter) || migrateAfter < 0) {
+      console.error(`--migrate-after must be a number of seconds >= 0, got ${JSON.stringify(values['migrate-after'])}\n${USAGE}`);
+      return 2;
+    }
+  }
+  const size = Math.round(mb * 1e6);
+  return (await runTransferDemo({ size, script: fileURLToPath(import.meta.url), ...(migrateAfter !== undefined && { migrateAfter }) })) ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

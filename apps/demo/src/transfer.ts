@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fetchH3 } from '@pathquic/h3';
-import { connect } from '@pathquic/transport-dgram';
+import { connect, type QuicPathChange } from '@pathquic/transport-dgram';
 import { DEMO_CA_PEM } from './demo-cert.js';
 import { ProgressPrinter, formatBytes, rate } from './progress.js';
 import { DEMO_PATH, type ChildMessage, type ParentMessage, type SenderStats } from './server-child.js';
@@ -16,6 +16,8 @@ export interface TransferOptions {
   readonly size: number;
   /** The script to fork with `--serve-child` (this program). */
   readonly script: string;
+  /** Seconds into the transfer at which the client moves to a new local port (RFC 9000 §9.2). */
+  readonly migrateAfter?: number;
   readonly out?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
 }
 
@@ -111,6 +113,25 @@ export async function runTransferDemo(opts: TransferOptions): Promise<boolean> {
         force,
       );
     };
+    // --migrate-after: the client moves to a new socket mid-transfer; the bar keeps going and the move is reported.
+    let migrateTimer: NodeJS.Timeout | undefined;
+    const note = (text: string): void => {
+      progress.finish();
+      line(text);
+    };
+    conn.on('migrated', (c: QuicPathChange) => {
+      const v = c.to.validationRtt;
+      const probe = v === undefined ? '' : `, validated with a ${v.toFixed(2)} ms round trip`;
+      note(
+        `  path change   client ${c.from.local.address}:${c.from.local.port} -> ${c.to.local.address}:${c.to.local.port} (${c.reason})${probe}; ` +
+          `new path rtt ${c.to.rtt?.toFixed(2) ?? '?'} ms`,
+      );
+    });
+    if (opts.migrateAfter !== undefined) {
+      migrateTimer = setTimeout(() => {
+        conn.migrate().catch((e: unknown) => note(`  path change   failed: ${e instanceof Error ? e.message : String(e)}`));
+      }, opts.migrateAfter * 1000);
+    }
     // The sender's congestion state lives in the server process: ask for it a few times a second.
     const poll = setInterval(() => {
       if (asking) return;
@@ -129,6 +150,7 @@ export async function runTransferDemo(opts: TransferOptions): Promise<boolean> {
       }
     } finally {
       clearInterval(poll);
+      clearTimeout(migrateTimer);
     }
     const ms = performance.now() - started;
     sender = (await server.stats()) ?? sender;

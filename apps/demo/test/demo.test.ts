@@ -40,6 +40,25 @@ describe('npm run demo', () => {
     expect(r.stdout).toMatch(/^ {2}sha256 {8}match: sent ([0-9a-f]{16})…, received \1…$/m);
   });
 
+  it('--migrate-after moves the client to a new local port mid-transfer; the bar goes on and the file is intact', async () => {
+    const r = await run(['--size', '30', '--migrate-after', '0.1']);
+    const context = `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+    expect(r.code, context).toBe(0);
+    const change = /^ {2}path change {3}client 127\.0\.0\.1:(\d+) -> 127\.0\.0\.1:(\d+) \(local-migration\), validated with a [\d.]+ ms round trip; new path rtt [\d.]+ ms$/m.exec(r.stdout);
+    expect(change, context).not.toBeNull();
+    expect(change![1]).not.toBe(change![2]);
+    // Progress lines continue after the change, up to 100 %.
+    const after = r.stdout.slice(r.stdout.indexOf('path change'));
+    expect(after).toMatch(/^\[#{28}\] 100%/m);
+    expect(r.stdout).toMatch(/^ {2}sha256 {8}match/m);
+  });
+
+  it('rejects a bad --migrate-after', async () => {
+    const r = await run(['--migrate-after', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--migrate-after must be a number of seconds/);
+  });
+
   it('keeps the wire-codec walk-through as --codec', async () => {
     const r = await run(['--codec']);
     expect(r.code, r.stderr).toBe(0);

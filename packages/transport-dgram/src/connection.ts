@@ -309,6 +309,7 @@ export class QuicConnection extends EventEmitter implements StreamHost {
         state: 'unvalidated',
         rtt: undefined,
         cwnd: undefined,
+        validationRtt: undefined,
         bytesSent: 0,
         bytesReceived: 0,
         datagramsSent: 0,

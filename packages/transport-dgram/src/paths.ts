@@ -20,6 +20,8 @@ export interface QuicPath {
   readonly rtt: number | undefined;
   /** Congestion window (bytes); only the active path has one. */
   readonly cwnd: number | undefined;
+  /** The round trip of the PATH_CHALLENGE that validated the path (ms); undefined for a path never validated that way. */
+  readonly validationRtt: number | undefined;
   readonly bytesSent: number;
   readonly bytesReceived: number;
   readonly datagramsSent: number;
@@ -53,6 +55,7 @@ export function toQuicPath(p: ConnectionPath, defaultLocal: QuicPathAddress): Qu
     state: p.active ? 'active' : p.validated ? 'validated' : p.validating ? 'validating' : 'unvalidated',
     rtt: p.rtt,
     cwnd: p.congestionWindow,
+    validationRtt: p.validationRtt,
     bytesSent: p.bytesSent,
     bytesReceived: p.bytesReceived,
     datagramsSent: p.datagramsSent,

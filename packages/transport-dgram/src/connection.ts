@@ -174,6 +174,11 @@ export class QuicConnection extends EventEmitter implements StreamHost {
     };
   }
 
+  /** @internal The endpoint driver (its sockets), for tests. */
+  get driver(): EndpointDriver {
+    return this.#driver;
+  }
+
   /** @internal */
   get owner(): ConnectionOwner {
     return { onEvent: (e) => this.#onEvent(e), onTerminated: () => this.#terminate() };

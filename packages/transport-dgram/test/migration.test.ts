@@ -183,3 +183,58 @@ describe("the server's preferred address (RFC 9000 §9.6)", () => {
     }
   });
 });
+
+describe('a path that goes dark (black hole)', () => {
+  it('probePath() keeps a validated spare; when the active socket stops passing packets the connection fails over to it', async () => {
+    const server = await startServer();
+    const data = patternBytes(6_000_000, 34);
+    serveDownload(server, data);
+    const conn = await connect(clientOptions(server));
+    try {
+      await waitFor(() => conn.core.isHandshakeConfirmed, 2000, 'confirmation');
+      const spare = await conn.probePath();
+      expect(spare.state).toBe('validated');
+      expect(spare.validationRtt).toBeGreaterThan(0);
+      expect(conn.paths.map((p) => p.state).sort()).toEqual(['active', 'validated']);
+      const original = conn.path.local;
+      const migrated = events<QuicPathChange>(conn, 'migrated');
+      // Black-hole the original socket both ways, as a Wi-Fi link that silently stops carrying packets would.
+      const dark = darkenSocket(conn, original);
+      const result = await download(conn, 1_000_000, async () => {
+        dark.start();
+      });
+      expect(result.sha256).toBe(sha256(data));
+      expect(migrated[0]).toMatchObject({ reason: 'local-migration', to: { local: spare.local } });
+      expect(conn.path.local).toEqual(spare.local);
+      expect(dark.dropped).toBeGreaterThan(0);
+    } finally {
+      conn.close();
+      await conn.terminated;
+      await server.close();
+    }
+  });
+});
+
+/** Makes the socket bound to `local` drop everything it would send or receive, from `start()` on. */
+function darkenSocket(conn: QuicConnection, local: { address: string; port: number }): { start(): void; dropped: number } {
+  const bound = conn.driver.socketFor(local)!;
+  const state = { dark: false, dropped: 0, start: () => (state.dark = true) };
+  const socket = bound.socket;
+  const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+  (socket as unknown as { send: (...args: unknown[]) => void }).send = (...args: unknown[]) => {
+    if (!state.dark) return send(...args);
+    state.dropped++;
+    const cb = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+    cb?.();
+  };
+  const listeners = socket.listeners('message') as ((...a: unknown[]) => void)[];
+  socket.removeAllListeners('message');
+  socket.on('message', (...a: unknown[]) => {
+    if (state.dark) {
+      state.dropped++;
+      return;
+    }
+    for (const l of listeners) l(...a);
+  });
+  return state;
+}

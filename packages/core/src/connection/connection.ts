@@ -120,6 +120,8 @@ const SLAB_SIZE = 64 * 1024;
 const MAX_PACED_BURST = 32;
 /** Consecutive PTOs after which a client gives up on its path for a spare validated one (RFC 9002 §6.2). */
 const FAILOVER_PTO_COUNT = 2;
+/** PTOs of receive silence, after the peer was sending, before a client with a spare path checks its path. */
+const SILENCE_PTOS = 2;
 const MIGRATION_STATE = { draft: 'quic:migration_state_updated', qvis: 'connectivity:migration_state_updated' };
 const STATE_UPDATED = { draft: 'quic:connection_state_updated', qvis: 'connectivity:connection_state_updated' };
 
@@ -464,6 +466,12 @@ export class Connection {
   private activeCounters: PathCounters = { bytesSent: 0, bytesReceived: 0, datagramsSent: 0, datagramsReceived: 0 };
   private datagramQueue: Uint8Array[] = [];
   private pingPending = false;
+  /** When the last ack-eliciting 1-RTT packet arrived (the peer was sending something, not just acknowledging). */
+  private lastAckElicitingReceived = -Infinity;
+  /** A PING already went out for the current receive silence (see silenceDeadline). */
+  private silenceProbed = false;
+  /** A validated path other than the active one is at hand (failover target). */
+  private hasSparePath = false;
   private bufferedPackets: { level: Level | '0rtt'; data: Uint8Array; remote: SocketAddress }[] = [];
   private maxPeerDatagramFrame = 0;
 
@@ -1113,6 +1121,8 @@ export class Connection {
     if (!space.discarded) space.tracker.onPacketReceived(pn, now, ackEliciting);
     // RFC 9000 §10.1: any processed packet restarts the idle timer.
     this.lastReceiveTime = now;
+    this.silenceProbed = false;
+    if (ackEliciting && level === 'application') this.lastAckElicitingReceived = now;
     this.lastAckElicitingSendTime = undefined;
   }
 
@@ -1343,7 +1353,9 @@ export class Connection {
 
   /** Applies the migration controller's decisions and reports them. */
   private drainMigrationEvents(now: number): void {
+    let any = false;
     for (let ev = this.migration.pollEvent(); ev !== undefined; ev = this.migration.pollEvent()) {
+      any = true;
       if (this.qlog !== undefined) this.qlogMigration(now, ev);
       switch (ev.type) {
         case 'active-path-changed': {
@@ -1383,6 +1395,7 @@ export class Connection {
       }
       this.events.push({ type: 'path', event: ev });
     }
+    if (any && this.role === 'client') this.hasSparePath = this.migration.paths().some((s) => !s.active && s.validated && s.hasPeerCid);
   }
 
   /** Handshake or established (a method, so that TypeScript does not narrow the state across frame handlers). */
@@ -1868,7 +1881,24 @@ export class Connection {
     if (this.readPrevDiscardAt !== undefined) t = Math.min(t, this.readPrevDiscardAt);
     const m = this.migration.nextTimeout();
     if (m !== undefined) t = Math.min(t, m);
+    if (timer === undefined) {
+      const s = this.silenceDeadline();
+      if (s !== undefined) t = Math.min(t, s);
+    }
     return t === Infinity ? undefined : t;
+  }
+
+  /**
+   * A client receiving a transfer has nothing in flight, so a path that goes dark raises no PTO on its side. When
+   * the peer was sending and then nothing arrives for SILENCE_PTOS PTOs, a PING asks the path whether it is alive:
+   * unanswered, its PTOs lead to failover (maybeFailOver). Only with a spare path to go to; a false alarm costs
+   * one PING.
+   */
+  private silenceDeadline(): number | undefined {
+    if (this.role !== 'client' || !this.cfg.pathFailover || !this.hasSparePath || this.silenceProbed || !this.handshakeConfirmed) return undefined;
+    const pto = this.ptoPeriod();
+    if (this.lastReceiveTime - this.lastAckElicitingReceived > pto) return undefined;
+    return this.lastReceiveTime + SILENCE_PTOS * pto;
   }
 
   private lastActivity(): number {
@@ -1927,6 +1957,14 @@ export class Connection {
     }
     const ctx = this.recoveryContext();
     const timer = this.loss.lossDetectionTimer(ctx);
+    if (timer === undefined) {
+      const silence = this.silenceDeadline();
+      if (silence !== undefined && now >= silence) {
+        this.silenceProbed = true;
+        this.pingPending = true;
+        this.qlog?.event(now, MIGRATION_STATE, { new: 'probing_started', trigger: 'receive_silence', path_remote: { ip: this.remoteAddr.address, port: this.remoteAddr.port } });
+      }
+    }
     if (timer !== undefined && now >= timer.time) {
       const r = this.loss.onTimeout(now, ctx);
       if (r.kind === 'loss') {

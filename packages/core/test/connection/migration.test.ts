@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../../src/index.js';
 import { CLIENT_ADDR, SERVER_ADDR, SimNetwork } from './sim.js';
-import { established, EventLog, connectPair, pseudoRandomBytes, sha256 } from './helpers.js';
+import { established, EventLog, connectPair, pseudoRandomBytes, sha256, transfer } from './helpers.js';
 
 
 /** Client uploads `data` while `onClientDatagram(n)` may change the client's address; returns what arrived. */
@@ -328,5 +328,51 @@ describe('CIDs across a client migration (RFC 9000 §9.5)', () => {
     expect(issuedAfter).not.toContain(oldDcid);
     expect(issuedAfter.length).toBe(issuedBefore.length);
     expect(dcids[dcids.length - 1]).not.toBe(oldDcid);
+  });
+});
+
+describe('a dark path under a download (the client has nothing in flight)', () => {
+  it('receive silence after the server was sending makes the client check its path; unanswered, it fails over', () => {
+    const net = new SimNetwork({ link: { delay: 10 } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    established(net, pair, 10_000, 200);
+    const spare = { address: '10.0.0.88', port: 40001 };
+    net.extraClientAddrs.push(spare);
+    pair.client.probePath(net.now, spare);
+    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+    let count = 0;
+    let darkAt = Infinity;
+    net.link.filter = (_d, to, from, dest) => {
+      if (to === 'client') count++;
+      if (count < 200) return true;
+      if (darkAt === Infinity) darkAt = net.now;
+      const client = to === 'server' ? from : dest;
+      return client.address !== CLIENT_ADDR.address || client.port !== CLIENT_ADDR.port;
+    };
+    const server = pair.server()!;
+    const data = pseudoRandomBytes(1_000_000, 13);
+    const result = transfer(net, server, pair.client, data);
+    expect(result.ok).toBe(true);
+    expect(sha256(result.received)).toBe(sha256(data));
+    expect(pair.client.path().local).toEqual(spare);
+    expect(server.remote).toEqual(spare);
+    expect(darkAt).toBeLessThan(Infinity);
+  });
+
+  it('a quiet connection that simply finished does not keep pinging: one check per silence at most', () => {
+    const net = new SimNetwork({ link: { delay: 10 } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    established(net, pair, 10_000, 200);
+    const spare = { address: '10.0.0.88', port: 40001 };
+    net.extraClientAddrs.push(spare);
+    pair.client.probePath(net.now, spare);
+    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+    const server = pair.server()!;
+    expect(transfer(net, server, pair.client, pseudoRandomBytes(50_000, 14)).ok).toBe(true);
+    const before = pair.client.stats().packetsSent;
+    net.runUntil(() => false, 5_000);
+    // At most the one PING of the silence check (and the ACK its answer may call for); no failover.
+    expect(pair.client.stats().packetsSent - before).toBeLessThanOrEqual(2);
+    expect(pair.client.path().local).toEqual(CLIENT_ADDR);
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, transportDiagnostics, QuicMigrationError, type QuicConnection, type QuicPathChange, type QuicServer } from '../src/index.js';
 import { allSocketsClosed, clientOptions, drain, patternBytes, sha256, startServer, waitFor } from './helpers.js';
@@ -238,3 +239,51 @@ function darkenSocket(conn: QuicConnection, local: { address: string; port: numb
   });
   return state;
 }
+
+const isRoot = process.getuid?.() === 0;
+const hasIp = spawnSync('ip', ['-V']).status === 0;
+
+describe.skipIf(!isRoot || !hasIp)('watchLocalAddress (needs root: adds and removes an address on lo)', () => {
+  it('the local address disappears mid-download: the client moves to a new socket by itself; the file is intact', async () => {
+    // Two private addresses unique to this run on the loopback interface (the client's, which goes away, and the
+    // server's: Linux drops packets from 10/8 sources to 127/8 on lo); removed in finally, also on failure.
+    const address = `10.213.${(process.pid >> 8) & 0xff}.${(process.pid & 0xff) || 1}`;
+    const serverAddress = `10.214.${(process.pid >> 8) & 0xff}.${(process.pid & 0xff) || 1}`;
+    const ip = (...args: string[]): void => {
+      const r = spawnSync('ip', args, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+    };
+    for (const a of [address, serverAddress]) {
+      spawnSync('ip', ['addr', 'del', `${a}/32`, 'dev', 'lo']);
+      ip('addr', 'add', `${a}/32`, 'dev', 'lo');
+    }
+    let removed = false;
+    const server = await startServer({ host: serverAddress });
+    const data = patternBytes(6_000_000, 35);
+    serveDownload(server, data);
+    try {
+      const conn = await connect(clientOptions(server, { localAddress: address, watchLocalAddress: 50 }));
+      try {
+        expect(conn.localAddress.address).toBe(address);
+        const lost = events<{ address: string }>(conn, 'localaddresslost');
+        const migrated = events<QuicPathChange>(conn, 'migrated');
+        await waitFor(() => conn.core.isHandshakeConfirmed, 2000, 'confirmation');
+        const result = await download(conn, 1_000_000, async () => {
+          ip('addr', 'del', `${address}/32`, 'dev', 'lo');
+          removed = true;
+        });
+        expect(result.sha256).toBe(sha256(data));
+        expect(lost).toEqual([{ address, port: expect.any(Number) }]);
+        expect(migrated[0]).toMatchObject({ reason: 'local-migration', from: { local: { address } } });
+        expect(conn.localAddress.address).not.toBe(address);
+      } finally {
+        conn.close();
+        await conn.terminated;
+      }
+    } finally {
+      if (!removed) spawnSync('ip', ['addr', 'del', `${address}/32`, 'dev', 'lo']);
+      await server.close();
+      spawnSync('ip', ['addr', 'del', `${serverAddress}/32`, 'dev', 'lo']);
+    }
+  });
+});

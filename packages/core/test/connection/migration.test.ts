@@ -376,3 +376,21 @@ describe('a dark path under a download (the client has nothing in flight)', () =
     expect(pair.client.path().local).toEqual(CLIENT_ADDR);
   });
 });
+
+describe('no spare connection ID (RFC 9000 §9.5)', () => {
+  it('once every CID the server issued is spoken for, migrate() and probePath() refuse with no-peer-cid', () => {
+    const net = new SimNetwork({ link: { delay: 10 } });
+    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+    established(net, pair, 10_000, 200);
+    // The server issued 7 spare CIDs (our active_connection_id_limit is 8). Each new path takes one, and a path the
+    // controller forgets retires its CID instead of giving it back; the server has no chance to issue more here.
+    const results = [];
+    for (let i = 1; i <= 8; i++) results.push(pair.client.probePath(net.now, { address: '10.0.1.1', port: 1000 + i }).ok);
+    expect(results.slice(0, 7)).toEqual([true, true, true, true, true, true, true]);
+    expect(pair.client.probePath(net.now, { address: '10.0.1.1', port: 2000 })).toEqual({ ok: false, reason: 'no-peer-cid' });
+    expect(pair.client.migrate(net.now, { address: '10.0.1.1', port: 2001 })).toEqual({ ok: false, reason: 'no-peer-cid' });
+    // Once the server hears of the retirements it issues new CIDs, and the client can move again.
+    net.runUntil(() => false, 500);
+    expect(pair.client.migrate(net.now, { address: '10.0.1.1', port: 2002 }, { immediate: true }).ok).toBe(true);
+  });
+});

@@ -1,0 +1,3 @@
+import config from '@pathquic/eslint-config';
+
+export default config;

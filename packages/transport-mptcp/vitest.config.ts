@@ -1,0 +1,3 @@
+import { pathquicVitest } from '@pathquic/vitest-config';
+
+export default pathquicVitest({ globalSetup: ['test/global-setup.ts'] });

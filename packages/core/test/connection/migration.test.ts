@@ -1,3 +1,5 @@
+import { CipherSuite } from '@pathquic/tls';
+import { PacketProtection, derivePacketKeys, nodeCryptoProvider } from '@pathquic/wire-codec';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../../src/index.js';
 import { CLIENT_ADDR, SERVER_ADDR, SimNetwork } from './sim.js';
@@ -393,4 +395,60 @@ describe('no spare connection ID (RFC 9000 §9.5)', () => {
     net.runUntil(() => false, 500);
     expect(pair.client.migrate(net.now, { address: '10.0.1.1', port: 2002 }, { immediate: true }).ok).toBe(true);
   });
+});
+
+describe('a PATH_RESPONSE that matches no PATH_CHALLENGE (RFC 9000 §8.2.3, §19.18)', () => {
+  /** Seals a 1-RTT packet from the client with its real keys (taken from the key log), carrying `payload`. */
+  function clientPacket(secretHex: string, dcid: Uint8Array, pn: number, payload: Uint8Array): Uint8Array {
+    const keys = derivePacketKeys(nodeCryptoProvider, 'aes-128-gcm', Buffer.from(secretHex, 'hex'), 1);
+    const protection = new PacketProtection(nodeCryptoProvider, 'aes-128-gcm', keys);
+    const pnOffset = 1 + dcid.length;
+    const packet = new Uint8Array(pnOffset + 4 + Math.max(payload.length, 20) + 16);
+    packet[0] = 0x40 | 0x03; // short header, fixed bit, key phase 0, 4-byte packet number (RFC 9000 §17.3.1)
+    packet.set(dcid, 1);
+    new DataView(packet.buffer).setUint32(pnOffset, pn);
+    packet.set(payload, pnOffset + 4); // the rest stays zero: PADDING
+    protection.seal(packet, pnOffset, 4, pn, packet.length - 16);
+    return packet;
+  }
+
+  for (const from of ['the client’s address', 'a new address'] as const) {
+    it(`is ignored when it arrives from ${from}: no error, no path change, the connection goes on`, () => {
+      const net = new SimNetwork({ link: { delay: 10 } });
+      let secret = '';
+      const pair = connectPair(net, {
+        cipherSuites: [CipherSuite.TLS_AES_128_GCM_SHA256],
+        keyLog: (line: string) => {
+          if (line.startsWith('CLIENT_TRAFFIC_SECRET_0 ')) secret = line.split(' ')[2]!;
+        },
+      });
+      established(net, pair, 10_000, 200);
+      expect(secret).not.toBe('');
+      // The forged packet reuses the number of a client PING that the network loses, so that the server's ACK of it
+      // acknowledges a packet the client really sent (an ACK of an unsent number is a PROTOCOL_VIOLATION, §13.1).
+      const pn = (pair.client as unknown as { spaces: { application: { nextPn: number } } }).spaces.application.nextPn;
+      let dcid: Uint8Array | undefined;
+      net.link.filter = (d, to) => {
+        if (to !== 'server' || (d[0]! & 0x80) !== 0 || dcid !== undefined) return true;
+        dcid = d.slice(1, 9);
+        return false;
+      };
+      pair.client.ping();
+      net.runUntil(() => dcid !== undefined, 1_000);
+      const server = pair.server()!;
+      const serverLog = new EventLog(server);
+      const received = server.stats().packetsReceived;
+      // PATH_RESPONSE (type 0x1b) with 8 bytes nobody ever sent in a PATH_CHALLENGE, in a packet the server can open.
+      const forged = clientPacket(secret, dcid!, pn, Uint8Array.of(0x1b, 1, 2, 3, 4, 5, 6, 7, 8));
+      net.inject('server', forged, from === 'a new address' ? { address: '10.0.0.50', port: 5050 } : CLIENT_ADDR);
+      net.step(net.now); // delivers just the injected datagram
+      expect(server.stats().packetsReceived).toBe(received + 1); // it was authenticated and processed
+      net.runUntil(() => false, 500, () => serverLog.drain());
+      expect(server.state).toBe('established');
+      expect(server.remote).toEqual(CLIENT_ADDR);
+      expect(pathEvents(serverLog).filter((e) => e.type === 'active-path-changed')).toEqual([]);
+      const data = pseudoRandomBytes(200_000, 15);
+      expect(sha256(transfer(net, pair.client, server, data).received)).toBe(sha256(data));
+    });
+  }
 });

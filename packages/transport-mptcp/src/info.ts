@@ -2,7 +2,7 @@
 // (MPTCP_FULL_INFO on Linux 6.5+, else MPTCP_TCPINFO + MPTCP_SUBFLOW_ADDRS on 5.16+). Layouts follow
 // include/uapi/linux/mptcp.h and include/uapi/linux/tcp.h; the kernel copies min(our length, its struct size) and
 // says how much, so every field is read only when the returned length covers it (older kernels have shorter structs).
-import type { Server, Socket } from 'node:net';
+import { SocketAddress, type Server, type Socket } from 'node:net';
 import { IPPROTO_MPTCP, MPTCP_INFO, MPTCP_SUBFLOW_ADDRS, MPTCP_TCPINFO, SOL_MPTCP, fdOf, loadNative } from './native.js';
 import type { NativeBinding } from './native.js';
 
@@ -208,30 +208,11 @@ export function parseTcpInfo(buf: Buffer, length: number): SubflowTcpInfo | null
   return info;
 }
 
+/** RFC 5952 text, as node:net prints addresses (inet_ntop: "::ffff:a.b.c.d" for IPv4-mapped ones). */
 function formatIPv6(bytes: Buffer): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
-  // ::ffff:a.b.c.d, as node:net prints IPv4-mapped peers of dual-stack sockets
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${bytes[12]}.${bytes[13]}.${bytes[14]}.${bytes[15]}`;
-  // RFC 5952: compress the longest run (of two or more) of zero groups, the first one on a tie
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+  return new SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
 }
 
 /** Parses a struct sockaddr_in / sockaddr_in6 stored in a 128-byte sockaddr_storage. */

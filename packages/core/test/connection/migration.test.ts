@@ -1,7 +1,7 @@
 import { CipherSuite } from '@pathquic/tls';
 import { PacketProtection, derivePacketKeys, nodeCryptoProvider } from '@pathquic/wire-codec';
 import { describe, expect, it } from 'vitest';
-import type { ConnectionEvent } from '../../src/index.js';
+import type { ConnectionEvent, SocketAddress, TransportConfig } from '../../src/index.js';
 import { CLIENT_ADDR, SERVER_ADDR, SimNetwork } from './sim.js';
 import { established, EventLog, connectPair, pseudoRandomBytes, sha256, transfer } from './helpers.js';
 
@@ -41,6 +41,32 @@ function upload(net: SimNetwork, pair: ReturnType<typeof connectPair>, data: Uin
 
 function pathEvents(log: EventLog): Extract<ConnectionEvent, { type: 'path' }>['event'][] {
   return log.events.filter((e): e is Extract<ConnectionEvent, { type: 'path' }> => e.type === 'path').map((e) => e.event);
+}
+
+/** A confirmed pair whose client also validated a spare path (probePath) from another local address. */
+function withSparePath(clientTransport: TransportConfig = {}): { net: SimNetwork; pair: ReturnType<typeof connectPair>; spare: SocketAddress } {
+  const net = new SimNetwork({ link: { delay: 10 }, clientTransport });
+  const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
+  established(net, pair, 10_000, 200);
+  const spare = { address: '10.0.0.88', port: 40001 };
+  net.extraClientAddrs.push(spare);
+  expect(pair.client.probePath(net.now, spare)).toEqual({ ok: true });
+  net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+  return { net, pair, spare };
+}
+
+/** After `after` datagrams towards `counting`, the client's original address goes dark both ways; `since` says when. */
+function darkenClientAddress(net: SimNetwork, counting: 'client' | 'server', after: number): { since: number } {
+  const dark = { since: Infinity };
+  let count = 0;
+  net.link.filter = (_d, to, from, dest) => {
+    if (to === counting) count++;
+    if (count < after) return true;
+    if (dark.since === Infinity) dark.since = net.now;
+    const client = to === 'server' ? from : dest;
+    return client.address !== CLIENT_ADDR.address || client.port !== CLIENT_ADDR.port;
+  };
+  return dark;
 }
 
 describe('the server follows a client whose address changes (RFC 9000 §9.3)', () => {
@@ -251,39 +277,19 @@ describe('paths and their figures', () => {
 
 describe('a path that goes dark (black hole)', () => {
   it('after two PTOs the client moves to its probed spare path and the transfer completes', () => {
-    const net = new SimNetwork({ link: { delay: 10 } });
-    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
-    established(net, pair, 10_000, 200);
-    const spare = { address: '10.0.0.88', port: 40001 };
-    net.extraClientAddrs.push(spare);
-    pair.client.probePath(net.now, spare);
-    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+    const { net, pair, spare } = withSparePath();
     const serverLog = new EventLog(pair.server()!);
-    let count = 0;
-    let darkAt = Infinity;
     // From the 100th client datagram on, nothing sent from or to the original address gets through.
-    net.link.filter = (_d, to, from, dest) => {
-      if (to === 'server') count++;
-      if (count === 100 && darkAt === Infinity) darkAt = net.now;
-      if (count < 100) return true;
-      const client = to === 'server' ? from : dest;
-      return client.address !== CLIENT_ADDR.address || client.port !== CLIENT_ADDR.port;
-    };
+    const dark = darkenClientAddress(net, 'server', 100);
     const data = pseudoRandomBytes(1_000_000, 12);
     expect(sha256(upload(net, pair, data, serverLog))).toBe(sha256(data));
     expect(pair.client.path().local).toEqual(spare);
     expect(pair.server()!.remote).toEqual(spare);
-    expect(darkAt).toBeLessThan(Infinity);
+    expect(dark.since).toBeLessThan(Infinity);
   });
 
   it('without a spare path, or with pathFailover off, the client stays put', () => {
-    const net = new SimNetwork({ link: { delay: 10 }, clientTransport: { pathFailover: false, maxIdleTimeout: 3_000 } });
-    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
-    established(net, pair, 10_000, 200);
-    const spare = { address: '10.0.0.88', port: 40001 };
-    net.extraClientAddrs.push(spare);
-    pair.client.probePath(net.now, spare);
-    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+    const { net, pair } = withSparePath({ pathFailover: false, maxIdleTimeout: 3_000 });
     net.link.filter = () => false;
     pair.client.ping();
     net.runUntil(() => pair.client.isClosed, 10_000);
@@ -335,22 +341,9 @@ describe('CIDs across a client migration (RFC 9000 §9.5)', () => {
 
 describe('a dark path under a download (the client has nothing in flight)', () => {
   it('receive silence after the server was sending makes the client check its path; unanswered, it fails over', () => {
-    const net = new SimNetwork({ link: { delay: 10 } });
-    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
-    established(net, pair, 10_000, 200);
-    const spare = { address: '10.0.0.88', port: 40001 };
-    net.extraClientAddrs.push(spare);
-    pair.client.probePath(net.now, spare);
-    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
-    let count = 0;
-    let darkAt = Infinity;
-    net.link.filter = (_d, to, from, dest) => {
-      if (to === 'client') count++;
-      if (count < 200) return true;
-      if (darkAt === Infinity) darkAt = net.now;
-      const client = to === 'server' ? from : dest;
-      return client.address !== CLIENT_ADDR.address || client.port !== CLIENT_ADDR.port;
-    };
+    const { net, pair, spare } = withSparePath();
+    // From the 200th server datagram on, nothing sent from or to the original address gets through.
+    const dark = darkenClientAddress(net, 'client', 200);
     const server = pair.server()!;
     const data = pseudoRandomBytes(1_000_000, 13);
     const result = transfer(net, server, pair.client, data);
@@ -358,17 +351,11 @@ describe('a dark path under a download (the client has nothing in flight)', () =
     expect(sha256(result.received)).toBe(sha256(data));
     expect(pair.client.path().local).toEqual(spare);
     expect(server.remote).toEqual(spare);
-    expect(darkAt).toBeLessThan(Infinity);
+    expect(dark.since).toBeLessThan(Infinity);
   });
 
   it('a quiet connection that simply finished does not keep pinging: one check per silence at most', () => {
-    const net = new SimNetwork({ link: { delay: 10 } });
-    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
-    established(net, pair, 10_000, 200);
-    const spare = { address: '10.0.0.88', port: 40001 };
-    net.extraClientAddrs.push(spare);
-    pair.client.probePath(net.now, spare);
-    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+    const { net, pair } = withSparePath();
     const server = pair.server()!;
     expect(transfer(net, server, pair.client, pseudoRandomBytes(50_000, 14)).ok).toBe(true);
     const before = pair.client.stats().packetsSent;

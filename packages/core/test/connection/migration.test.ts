@@ -247,13 +247,7 @@ describe('preferred address (RFC 9000 §9.6)', () => {
 
 describe('paths and their figures', () => {
   it('a probed path is validated with its own RTT and kept beside the active one; bytes are counted per path', () => {
-    const net = new SimNetwork({ link: { delay: 10 } });
-    const pair = connectPair(net, {}, undefined, CLIENT_ADDR);
-    established(net, pair, 10_000, 200);
-    const spare = { address: '10.0.0.88', port: 40001 };
-    net.extraClientAddrs.push(spare);
-    expect(pair.client.probePath(net.now, spare)).toEqual({ ok: true });
-    net.runUntil(() => pair.client.paths().some((p) => !p.active && p.validated), 2_000);
+    const { pair, spare } = withSparePath();
     const paths = pair.client.paths();
     expect(paths).toHaveLength(2);
     const active = paths.find((p) => p.active)!;

@@ -76,13 +76,20 @@ describe('the server follows a client whose address changes (RFC 9000 §9.3)', (
     established(net, pair, 10_000, 200); // handshake confirmed, CIDs exchanged
     const serverLog = new EventLog(pair.server()!);
     let count = 0;
-    net.link.filter = (_d, to) => {
+    const dcidsBefore = new Set<string>();
+    const dcidsAfter = new Set<string>();
+    net.link.filter = (d, to) => {
       if (to === 'server' && ++count === 150) net.clientAddr = { address: CLIENT_ADDR.address, port: CLIENT_ADDR.port + 1 };
+      // The CIDs the server sends to: the client's, 8 bytes after the short header's first byte.
+      if (to === 'client' && (d[0]! & 0x80) === 0) (count < 150 ? dcidsBefore : dcidsAfter).add(Buffer.from(d.subarray(1, 9)).toString('hex'));
       return true;
     };
     const data = pseudoRandomBytes(2_000_000, 3);
     const received = upload(net, pair, data, serverLog);
     expect(sha256(received)).toBe(sha256(data));
+    // RFC 9000 §9.5: the server uses a CID on the new path that it never used on the old one.
+    expect([...dcidsAfter].some((c) => !dcidsBefore.has(c))).toBe(true);
+    expect(pair.server()!.path().remote).toEqual({ address: CLIENT_ADDR.address, port: CLIENT_ADDR.port + 1 });
     expect(pair.server()!.remote).toEqual({ address: CLIENT_ADDR.address, port: CLIENT_ADDR.port + 1 });
     const events = pathEvents(serverLog);
     const change = events.find((e) => e.type === 'active-path-changed');

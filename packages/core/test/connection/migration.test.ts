@@ -440,3 +440,38 @@ describe('a PATH_RESPONSE that matches no PATH_CHALLENGE (RFC 9000 §8.2.3, §19
     });
   }
 });
+
+describe('CIDs across repeated NAT rebindings (server side)', () => {
+  it('paths the server no longer tracks have their CIDs retired: the client stops routing them and issues new ones', () => {
+    const net = new SimNetwork({ link: { delay: 10 } });
+    const pair = connectPair(net);
+    established(net, pair, 10_000, 200);
+    const server = pair.server()!;
+    const serverLog = new EventLog(server);
+    const firstDcids = new Set<string>();
+    let rebinds = 0;
+    let count = 0;
+    net.link.filter = (d, to) => {
+      if (to === 'client' && (d[0]! & 0x80) === 0 && rebinds === 0) firstDcids.add(Buffer.from(d.subarray(1, 9)).toString('hex'));
+      // Six rebindings, every 60 client datagrams: more paths than the server keeps (4), so old ones are forgotten.
+      if (to === 'server' && ++count % 60 === 0 && rebinds < 6) {
+        rebinds++;
+        net.clientAddr = { address: CLIENT_ADDR.address, port: CLIENT_ADDR.port + rebinds };
+      }
+      return true;
+    };
+    const data = pseudoRandomBytes(2_000_000, 16);
+    expect(sha256(upload(net, pair, data, serverLog))).toBe(sha256(data));
+    net.runUntil(() => false, 1_000, () => serverLog.drain());
+    expect(rebinds).toBe(6);
+    expect(server.remote).toEqual({ address: CLIENT_ADDR.address, port: CLIENT_ADDR.port + 6 });
+    expect(pathEvents(serverLog).filter((e) => e.type === 'path-discarded').length).toBeGreaterThanOrEqual(2);
+    // The CID the server used before the first rebinding was retired (RETIRE_CONNECTION_ID): the client no longer
+    // routes it, and it issued others so that the server still has spares.
+    const clientCids = pair.client.localConnectionIds().map((c) => Buffer.from(c).toString('hex'));
+    expect(firstDcids.size).toBeGreaterThan(0);
+    for (const c of firstDcids) expect(clientCids).not.toContain(c);
+    expect(clientCids.length).toBeGreaterThanOrEqual(2);
+    expect(server.state).toBe('established');
+  });
+});

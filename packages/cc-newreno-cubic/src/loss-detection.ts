@@ -376,6 +376,20 @@ export class LossDetection<P extends SentPacket = SentPacket> {
     this.#firstRttSampleTime = this.rtt.hasSample ? -Infinity : Infinity;
   }
 
+  /**
+   * The peer moved to a new address (RFC 9000 §9.4): RTT estimation starts over, and persistent congestion again
+   * waits for a first sample on the new path (RFC 9002 §7.6.2). `firstSample`, e.g. the PATH_CHALLENGE round trip
+   * that validated the path, is taken as that sample at `now`.
+   */
+  resetRtt(now: number, firstSample?: number): void {
+    this.rtt.reset();
+    this.#firstRttSampleTime = Infinity;
+    if (firstSample !== undefined) {
+      this.rtt.update(firstSample, 0, true, 0);
+      this.#firstRttSampleTime = now;
+    }
+  }
+
   // ---- read-only state ----------------------------------------------------------------------------------------
 
   /** Bytes of in-flight packets (ack-eliciting or padded) not yet acknowledged, lost or discarded, all spaces. */

@@ -110,6 +110,16 @@ export class RttEstimator {
     this.#minRtt = sample;
   }
 
+  /** Back to the state before any sample (RFC 9000 §9.4: a new peer address gets a fresh estimator). */
+  reset(): void {
+    this.#latestRtt = 0;
+    this.#minRtt = 0;
+    this.#smoothedRtt = this.initialRtt;
+    this.#rttvar = this.initialRtt / 2;
+    this.#hasSample = false;
+    this.#samples = 0;
+  }
+
   /** RFC 9002 §5.2: after persistent congestion, min_rtt SHOULD be set to the newest sample. */
   onPersistentCongestion(): void {
     if (this.#hasSample) this.#minRtt = this.#latestRtt;

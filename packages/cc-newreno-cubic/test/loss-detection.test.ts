@@ -638,3 +638,17 @@ describe('LossDetection: cost of ACK processing', () => {
     expect(ld.firstRttSampleTime).toBe(-Infinity);
   });
 });
+
+describe('LossDetection.resetRtt (RFC 9000 §9.4)', () => {
+  it('starts RTT estimation over, optionally from the path-validation round trip', () => {
+    const ld = new LossDetection();
+    send(ld, 'application', 0, 0);
+    ld.onAckReceived('application', ack([[0, 0]]), 20, SERVER);
+    expect(ld.rtt.smoothedRtt).toBe(20);
+    ld.resetRtt(100);
+    expect(ld.rtt.hasSample).toBe(false);
+    expect(ld.rtt.smoothedRtt).toBe(333);
+    ld.resetRtt(100, 45);
+    expect([ld.rtt.hasSample, ld.rtt.smoothedRtt, ld.rtt.minRtt]).toEqual([true, 45, 45]);
+  });
+});

@@ -16,6 +16,17 @@ describe('RttEstimator (RFC 9002 §5)', () => {
     expect(rtt.pto(25)).toBe(1024);
   });
 
+  it('reset() returns to the state before any sample (RFC 9000 §9.4, new peer address)', () => {
+    const rtt = new RttEstimator(100);
+    rtt.update(20, 0, true, 25);
+    rtt.update(30, 5, true, 25);
+    rtt.reset();
+    expect([rtt.hasSample, rtt.sampleCount, rtt.smoothedRtt, rtt.rttvar, rtt.latestRtt, rtt.minRtt]).toEqual([false, 0, 100, 50, 0, 0]);
+    rtt.update(60, 0, true, 25);
+    // The next sample is a first sample again (§5.3), not a smoothing step from the old path's figures.
+    expect([rtt.smoothedRtt, rtt.rttvar, rtt.minRtt]).toEqual([60, 30, 60]);
+  });
+
   it('accepts a custom initial RTT and rejects nonsense', () => {
     const rtt = new RttEstimator(100);
     expect(rtt.smoothedRtt).toBe(100);

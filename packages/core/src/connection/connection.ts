@@ -1364,10 +1364,12 @@ export class Connection {
           this.activeCounters = this.countersOf(ev.to) ?? { bytesSent: 0, bytesReceived: 0, datagramsSent: 0, datagramsReceived: 0 };
           // RFC 9000 §9.5: the CID of the path we left is retired; should we ever return there, a fresh one is taken.
           if (this.role === 'client' && ev.reason === 'local-migration') this.peerCids.release(ev.from.key);
-          // RFC 9000 §9.4: a new path (not just a new port) starts with fresh congestion state.
+          // RFC 9000 §9.4: a new path (not just a new port) starts with a fresh congestion controller and RTT
+          // estimator; the PATH_CHALLENGE round trip that validated it, if any, is its first RTT sample.
           if (ev.congestion !== 'keep') {
             this.cc = createCongestionController(this.cfg.congestionControl, { maxDatagramSize: this.cfg.maxDatagramSize, paced: this.cfg.pacing });
             this.pacer.reset();
+            this.loss.resetRtt(now, this.migration.pathStatus(ev.to.key)?.validationRtt);
           }
           break;
         }

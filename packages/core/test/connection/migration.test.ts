@@ -97,14 +97,18 @@ describe('the server follows a client whose address changes (RFC 9000 §9.3)', (
     expect(events.some((e) => e.type === 'path-validated')).toBe(true);
   });
 
-  it('a new address (not just a port): the congestion controller starts over (RFC 9000 §9.4)', () => {
+  it('a new address (not just a port): the congestion controller and RTT estimator start over (RFC 9000 §9.4)', () => {
     const net = new SimNetwork({ link: { delay: 10 } });
     const pair = connectPair(net);
     established(net, pair, 10_000, 200); // handshake confirmed, CIDs exchanged
     const serverLog = new EventLog(pair.server()!);
     let count = 0;
     net.link.filter = (_d, to) => {
-      if (to === 'server' && ++count === 100) net.clientAddr = { address: '10.9.9.9', port: 5555 };
+      if (to === 'server' && ++count === 100) {
+        // The new network is slower: 40 ms each way instead of 10.
+        net.clientAddr = { address: '10.9.9.9', port: 5555 };
+        net.link.delay = 40;
+      }
       return true;
     };
     const data = pseudoRandomBytes(1_000_000, 4);
@@ -112,6 +116,8 @@ describe('the server follows a client whose address changes (RFC 9000 §9.3)', (
     const change = pathEvents(serverLog).find((e) => e.type === 'active-path-changed');
     expect(change).toMatchObject({ reason: 'peer-migration', congestion: 'reset' });
     expect(pair.server()!.remote).toEqual({ address: '10.9.9.9', port: 5555 });
+    // min_rtt never goes up on its own (RFC 9002 §5.2): only a reset estimator reports the new path's 80 ms.
+    expect(pair.server()!.stats().minRtt).toBeGreaterThanOrEqual(79);
   });
 
   it('a replayed packet from a spoofed address does not move the connection (RFC 9000 §9.3.3)', () => {

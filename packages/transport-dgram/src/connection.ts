@@ -271,13 +271,21 @@ export class QuicConnection extends EventEmitter implements StreamHost {
     if (this.core.role !== 'client') throw new QuicMigrationError('not-client');
     if (this.#terminalError !== undefined) throw new QuicMigrationError('closed', this.#terminalError.message);
     const remote = remoteOverride ?? this.core.remote;
-    const socket = await openPathSocket(remote, options);
-    const closedMeanwhile = this.#closedError();
-    if (closedMeanwhile !== undefined) {
-      socket.close();
-      throw new QuicMigrationError('closed', closedMeanwhile.message);
+    // A socket this connection already has (a path probed with probePath, or the one a migration left): reuse it.
+    const existing =
+      options.socket === undefined && options.localAddress !== undefined && options.localPort !== undefined
+        ? this.#driver.socketFor({ address: options.localAddress, port: options.localPort })
+        : undefined;
+    let bound = existing;
+    if (bound === undefined) {
+      const socket = await openPathSocket(remote, options);
+      const closedMeanwhile = this.#closedError();
+      if (closedMeanwhile !== undefined) {
+        socket.close();
+        throw new QuicMigrationError('closed', closedMeanwhile.message);
+      }
+      bound = this.#driver.addSocket(socket, remote);
     }
-    const bound = this.#driver.addSocket(socket, remote);
     const now = performance.now();
     let result;
     try {
@@ -285,11 +293,11 @@ export class QuicConnection extends EventEmitter implements StreamHost {
         ? this.core.probePath(now, bound.local, remoteOverride)
         : this.core.migrate(now, bound.local, { ...(options.immediate === true && { immediate: true }), ...(remoteOverride !== undefined && { remote }) });
     } catch (e) {
-      void this.#driver.removeSocket(bound);
+      if (existing === undefined) void this.#driver.removeSocket(bound);
       throw e;
     }
     if (!result.ok) {
-      void this.#driver.removeSocket(bound);
+      if (existing === undefined) void this.#driver.removeSocket(bound);
       throw new QuicMigrationError(result.reason);
     }
     const done = new Promise<QuicPath>((resolve, reject) => {

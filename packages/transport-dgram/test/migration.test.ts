@@ -145,6 +145,28 @@ describe('conn.migrate() (RFC 9000 §9.2)', () => {
   });
 });
 
+describe('probePath() then migrate() to it', () => {
+  it('reuses the probed socket and moves without another validation', async () => {
+    const server = await startServer();
+    const conn = await connect(clientOptions(server));
+    try {
+      await waitFor(() => conn.core.isHandshakeConfirmed, 2000, 'confirmation');
+      const spare = await conn.probePath();
+      const open = transportDiagnostics().openSockets;
+      const validations = events<unknown>(conn, 'pathvalidated');
+      const path = await conn.migrate({ localAddress: spare.local.address, localPort: spare.local.port });
+      expect(path).toMatchObject({ state: 'active', local: spare.local });
+      expect(conn.path.local).toEqual(spare.local);
+      expect(transportDiagnostics().openSockets).toBe(open);
+      expect(validations).toEqual([]);
+    } finally {
+      conn.close();
+      await conn.terminated;
+      await server.close();
+    }
+  });
+});
+
 describe("the server's preferred address (RFC 9000 §9.6)", () => {
   it('the client validates it after the handshake and moves there; downloads keep working', async () => {
     const server = await startServer({ host: '127.0.0.1', preferredAddress: { host: '127.0.0.2', port: 0 } });

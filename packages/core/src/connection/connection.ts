@@ -1223,8 +1223,10 @@ export class Connection {
   migrate(now: number, local: SocketAddress, options: { immediate?: boolean; remote?: SocketAddress } = {}): MigrationResult {
     const path = this.clientPath('migrate', local, options.remote);
     const preferred = path.remoteAddress !== this.remoteAddr.address || path.remotePort !== this.remoteAddr.port;
-    const result = options.immediate === true ? this.migration.migrate(path, now, { preferredAddress: preferred }) : this.migration.probe(path, now);
-    if (result.ok && options.immediate !== true) {
+    // A path validated earlier (probePath) needs no new validation: move at once.
+    const validated = this.migration.pathStatus(path.key)?.validated === true;
+    const result = options.immediate === true || validated ? this.migration.migrate(path, now, { preferredAddress: preferred }) : this.migration.probe(path, now);
+    if (result.ok && options.immediate !== true && !validated) {
       this.pendingMigrationKey = path.key;
       this.pendingMigrationPreferred = preferred;
     }

@@ -481,3 +481,16 @@ describe('CIDs across repeated NAT rebindings (server side)', () => {
     expect(server.state).toBe('established');
   });
 });
+
+describe('migrate() to a path probed earlier', () => {
+  it('moves at once, without a second validation', () => {
+    const { net, pair, spare } = withSparePath();
+    const log = new EventLog(pair.client);
+    log.drain(); // the probe's own events
+    expect(pair.client.migrate(net.now, spare)).toEqual({ ok: true });
+    const events = log.drain().filter((e): e is Extract<ConnectionEvent, { type: 'path' }> => e.type === 'path').map((e) => e.event.type);
+    expect(events).toContain('active-path-changed');
+    expect(events).not.toContain('path-validation-started');
+    expect(pair.client.path().local).toEqual(spare);
+  });
+});

@@ -283,7 +283,9 @@ describe.skipIf(OPENSSL === undefined)(`interop with ${OPENSSL ?? 'OpenSSL 3 (no
       const { conn } = await connectClient(port, clientConfig({ certificate: identity('client-ecdsa') }));
       await conn.waitForHandshake();
       await roundTrip(conn, 'authenticated client');
+      // s_server prints its verdict after the peer certificate line, sometimes in a later write: wait for it too.
       await server.waitForOutput(/Peer certificate: .*CN = pathquic-client/);
+      await server.waitForOutput(/Verification: OK|Verification error/);
       expect(server.output).toMatch(/depth=0 O = pathquic test, CN = pathquic-client\s+verify return:1/);
       expect(server.output).toContain('Verification: OK');
       await closeCleanly(conn, server);

@@ -115,8 +115,10 @@ export type MigrationEvent =
     }
   /** The controller started validating `path` (its challenges come out of `pollTransmit`). */
   | { type: 'path-validation-started'; pathId: number; path: PathAddress; purpose: ValidationPurpose }
-  /** Path validation succeeded; `mtuValidated` false means a full-size re-validation is still running. */
-  /** `rtt`: ms from sending the answered PATH_CHALLENGE to its PATH_RESPONSE, the path's first RTT sample. */
+  /**
+   * Path validation succeeded; `mtuValidated` false means a full-size re-validation is still running. `rtt`: ms
+   * from sending the answered PATH_CHALLENGE to its PATH_RESPONSE, the path's first RTT sample.
+   */
   | { type: 'path-validated'; pathId: number; path: PathAddress; mtuValidated: boolean; rtt: number }
   | { type: 'path-validation-failed'; pathId: number; path: PathAddress; reason: 'timeout' | 'mtu' }
   /** The controller forgot the path: release its peer CID (PeerCidPool.release / retireForPath). */

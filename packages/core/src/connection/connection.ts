@@ -170,6 +170,10 @@ interface PathCounters {
   datagramsReceived: number;
 }
 
+function newPathCounters(): PathCounters {
+  return { bytesSent: 0, bytesReceived: 0, datagramsSent: 0, datagramsReceived: 0 };
+}
+
 export interface ConnectionStats {
   readonly state: ConnectionState;
   readonly smoothedRtt: number;
@@ -457,13 +461,11 @@ export class Connection {
   private rxLocal: SocketAddress | undefined;
   /** A client migration waiting for its path to be validated (RFC 9000 §9.2). */
   private pendingMigrationKey: string | undefined;
-  /** ...and whether it goes to the server's preferred address (RFC 9000 §9.6). */
-  private pendingMigrationPreferred = false;
   /** Server: the preferred_address we advertise. Client: the one the server offered (RFC 9000 §9.6). */
   private preferredOffer: PreferredAddresses | undefined;
   /** Bytes and datagrams per tracked path; the active path's record is also kept at hand for the hot paths. */
   private readonly pathCounters = new Map<string, PathCounters>();
-  private activeCounters: PathCounters = { bytesSent: 0, bytesReceived: 0, datagramsSent: 0, datagramsReceived: 0 };
+  private activeCounters: PathCounters = newPathCounters();
   private datagramQueue: Uint8Array[] = [];
   private pingPending = false;
   /** When the last ack-eliciting 1-RTT packet arrived (the peer was sending something, not just acknowledging). */
@@ -1200,12 +1202,20 @@ export class Connection {
 
   /** The path a datagram from `remote` arrived on (the active path's own object when it is that one). */
   private pathFor(remote: SocketAddress): PathAddress {
+    return this.arrivedOnActivePath(remote) ? this.activePath : pathOf(remote, this.tracksLocal ? this.rxLocal : undefined);
+  }
+
+  /** The datagram being processed came from `remote` to the active path's local address (no allocation). */
+  private arrivedOnActivePath(remote: SocketAddress): boolean {
     const a = this.activePath;
+    if (remote.port !== a.remotePort || remote.address !== a.remoteAddress) return false;
     const local = this.tracksLocal ? this.rxLocal : undefined;
-    if (remote.port === a.remotePort && remote.address === a.remoteAddress) {
-      if (local === undefined || (local.port === a.localPort && local.address === a.localAddress)) return a;
-    }
-    return pathOf(remote, local);
+    return local === undefined || (local.port === a.localPort && local.address === a.localAddress);
+  }
+
+  /** `path` leads to another server address than the current one: the server's preferred address (RFC 9000 §9.6). */
+  private toOtherServerAddress(path: PathAddress): boolean {
+    return path.remoteAddress !== this.remoteAddr.address || path.remotePort !== this.remoteAddr.port;
   }
 
   /** Where datagrams on `path` leave from (undefined when local addresses are not tracked). */
@@ -1222,14 +1232,13 @@ export class Connection {
    */
   migrate(now: number, local: SocketAddress, options: { immediate?: boolean; remote?: SocketAddress } = {}): MigrationResult {
     const path = this.clientPath('migrate', local, options.remote);
-    const preferred = path.remoteAddress !== this.remoteAddr.address || path.remotePort !== this.remoteAddr.port;
     // A path validated earlier (probePath) needs no new validation: move at once.
     const validated = this.migration.pathStatus(path.key)?.validated === true;
-    const result = options.immediate === true || validated ? this.migration.migrate(path, now, { preferredAddress: preferred }) : this.migration.probe(path, now);
-    if (result.ok && options.immediate !== true && !validated) {
-      this.pendingMigrationKey = path.key;
-      this.pendingMigrationPreferred = preferred;
-    }
+    const result =
+      options.immediate === true || validated
+        ? this.migration.migrate(path, now, { preferredAddress: this.toOtherServerAddress(path) })
+        : this.migration.probe(path, now);
+    if (result.ok && options.immediate !== true && !validated) this.pendingMigrationKey = path.key;
     this.drainMigrationEvents(now);
     return result;
   }
@@ -1249,13 +1258,14 @@ export class Connection {
   private clientPath(what: string, local: SocketAddress, remote: SocketAddress | undefined): PathAddress {
     if (this.role !== 'client') throw new ConnectionUsageError(`${what}(): only a client migrates (RFC 9000 §9)`);
     if (!this.tracksLocal) throw new ConnectionUsageError(`${what}() needs a connection created with its local address`);
-    if (remote !== undefined && (remote.address !== this.remoteAddr.address || remote.port !== this.remoteAddr.port)) {
+    const path = pathOf(remote ?? this.remoteAddr, local);
+    if (this.toOtherServerAddress(path)) {
       const offer = this.preferredOffer;
-      const offered = [offer?.ipv4, offer?.ipv6].some((a) => a !== undefined && a.address === remote.address && a.port === remote.port);
+      const offered = [offer?.ipv4, offer?.ipv6].some((a) => a !== undefined && a.address === path.remoteAddress && a.port === path.remotePort);
       // RFC 9000 §9: a client only ever talks to the server's handshake address and its preferred address.
-      if (!offered) throw new ConnectionUsageError(`${what}(): ${remote.address}:${remote.port} is neither the server's address nor its preferred address`);
+      if (!offered) throw new ConnectionUsageError(`${what}(): ${path.remoteAddress}:${path.remotePort} is neither the server's address nor its preferred address`);
     }
-    return pathOf(remote ?? this.remoteAddr, local);
+    return path;
   }
 
   /** The active path and the others being validated or kept for fallback, with their figures. */
@@ -1294,10 +1304,7 @@ export class Connection {
   }
 
   private countOnActivePath(remote: SocketAddress, bytes: number): void {
-    const a = this.activePath;
-    if (remote.port !== a.remotePort || remote.address !== a.remoteAddress) return;
-    const local = this.tracksLocal ? this.rxLocal : undefined;
-    if (local !== undefined && (local.port !== a.localPort || local.address !== a.localAddress)) return;
+    if (!this.arrivedOnActivePath(remote)) return;
     const c = this.activeCounters;
     c.bytesReceived += bytes;
     c.datagramsReceived++;
@@ -1307,7 +1314,7 @@ export class Connection {
   private countersOf(path: PathAddress): PathCounters | undefined {
     let c = this.pathCounters.get(path.key);
     if (c === undefined && this.migration.pathStatus(path.key) !== undefined) {
-      c = { bytesSent: 0, bytesReceived: 0, datagramsSent: 0, datagramsReceived: 0 };
+      c = newPathCounters();
       this.pathCounters.set(path.key, c);
     }
     return c;
@@ -1324,8 +1331,7 @@ export class Connection {
     const spare = this.migration.paths().find((s) => !s.active && s.validated && s.hasPeerCid);
     if (spare === undefined) return;
     this.qlog?.event(now, MIGRATION_STATE, { new: 'migration_started', trigger: 'pto_failover', pto_count: this.loss.ptoCount });
-    const preferred = spare.path.remoteAddress !== this.remoteAddr.address || spare.path.remotePort !== this.remoteAddr.port;
-    this.migration.migrate(spare.path, now, { preferredAddress: preferred });
+    this.migration.migrate(spare.path, now, { preferredAddress: this.toOtherServerAddress(spare.path) });
     this.drainMigrationEvents(now);
   }
 
@@ -1363,7 +1369,7 @@ export class Connection {
         case 'active-path-changed': {
           this.activePath = ev.to;
           this.remoteAddr = { address: ev.to.remoteAddress, port: ev.to.remotePort };
-          this.activeCounters = this.countersOf(ev.to) ?? { bytesSent: 0, bytesReceived: 0, datagramsSent: 0, datagramsReceived: 0 };
+          this.activeCounters = this.countersOf(ev.to) ?? newPathCounters();
           // RFC 9000 §9.5: the CID of the path we left is retired; should we ever return there, a fresh one is taken.
           if (this.role === 'client' && ev.reason === 'local-migration') this.peerCids.release(ev.from.key);
           // RFC 9000 §9.4: a new path (not just a new port) starts with a fresh congestion controller and RTT
@@ -1378,7 +1384,7 @@ export class Connection {
         case 'path-validated':
           if (ev.path.key === this.pendingMigrationKey && this.role === 'client') {
             this.pendingMigrationKey = undefined;
-            this.migration.migrate(ev.path, now, { preferredAddress: this.pendingMigrationPreferred });
+            this.migration.migrate(ev.path, now, { preferredAddress: this.toOtherServerAddress(ev.path) });
           }
           break;
         case 'path-validation-failed':

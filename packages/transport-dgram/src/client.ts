@@ -1,6 +1,5 @@
 import type { QlogFlavour } from '@pathquic/core';
 /** connect(): a client connection on its own UDP socket. */
-import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { Endpoint, type ClientTlsOptions, type TransportConfig } from '@pathquic/core';
 import { decodeSessionTicket, type SessionTicket, nodeKeyExchange } from '@pathquic/tls';
@@ -8,7 +7,8 @@ import { QuicConnection } from './connection.js';
 import { EndpointDriver } from './driver.js';
 import { QuicHandshakeError } from './errors.js';
 import { trackSocket } from './diagnostics.js';
-import { QlogFiles, SOCKET_BUFFER_BYTES, keyLogCallback, literalLookup, resolveHost, type KeyLogOption } from './options.js';
+import { QlogFiles, keyLogCallback, resolveHost, type KeyLogOption } from './options.js';
+import { bindUdp, connectUdp, createUdpSocket } from './udp.js';
 
 export interface ConnectOptions {
   host: string;
@@ -57,28 +57,6 @@ export interface ConnectOptions {
   watchLocalAddress?: boolean | number;
 }
 
-function bindSocket(socket: Socket, port: number, address: string | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error): void => reject(e);
-    socket.once('error', onError);
-    socket.bind({ port, ...(address !== undefined && { address }), exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function connectSocket(socket: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error): void => reject(e);
-    socket.once('error', onError);
-    socket.connect(port, address, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
-}
-
 function normaliseCa(ca: ConnectOptions['ca']): (string | Uint8Array)[] | undefined {
   if (ca === undefined) return undefined;
   if (typeof ca === 'string' || ca instanceof Uint8Array) return [ca];
@@ -96,16 +74,10 @@ export async function connect(options: ConnectOptions): Promise<QuicConnection> 
   const remote = await resolveHost(options.host);
   if (isAborted()) throw abortedError();
 
-  const socket = createSocket({
-    type: remote.family === 6 ? 'udp6' : 'udp4',
-    lookup: literalLookup,
-    recvBufferSize: SOCKET_BUFFER_BYTES,
-    sendBufferSize: SOCKET_BUFFER_BYTES,
-  });
+  const socket = createUdpSocket(remote.family);
   try {
-    await bindSocket(socket, options.localPort ?? 0, options.localAddress);
-    // A connected socket skips the route lookup on every send and hears only from the server.
-    await connectSocket(socket, options.port, remote.address);
+    await bindUdp(socket, options.localPort ?? 0, options.localAddress);
+    await connectUdp(socket, options.port, remote.address);
   } catch (e) {
     socket.close();
     throw e;

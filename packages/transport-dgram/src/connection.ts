@@ -307,6 +307,7 @@ export class QuicConnection extends EventEmitter implements StreamHost {
     return done;
   }
 
+  /** A method, so that TypeScript does not keep #terminalError narrowed to undefined across an await. */
   #closedError(): Error | undefined {
     return this.#terminalError;
   }
@@ -374,6 +375,11 @@ export class QuicConnection extends EventEmitter implements StreamHost {
     if (bound !== undefined) void this.#driver.removeSocket(bound);
   }
 
+  /** A migration the connection started by itself failed: nobody awaits it, so it becomes a 'pathfailed' event. */
+  readonly #reportMigrationFailure = (e: unknown): void => {
+    this.emit('pathfailed', { path: undefined, reason: e instanceof QuicMigrationError ? e.reason : 'socket', error: e });
+  };
+
   /** Client, RFC 9000 §9.6.1: after confirmation, validate the server's preferred address and move there. */
   #onPreferredAddress(offer: PreferredAddresses): void {
     this.emit('preferredaddress', offer);
@@ -381,9 +387,7 @@ export class QuicConnection extends EventEmitter implements StreamHost {
     // The family the connection already uses: this host evidently has a route for it.
     const target = this.core.remote.address.includes(':') ? (offer.ipv6 ?? offer.ipv4) : (offer.ipv4 ?? offer.ipv6);
     if (target === undefined) return;
-    this.#migrate({}, target).catch((e: unknown) => {
-      this.emit('pathfailed', { path: undefined, reason: e instanceof QuicMigrationError ? e.reason : 'socket', error: e });
-    });
+    this.#migrate({}, target).catch(this.#reportMigrationFailure);
   }
 
   /**
@@ -399,9 +403,7 @@ export class QuicConnection extends EventEmitter implements StreamHost {
     this.#autoMigrating = true;
     this.emit('localaddresslost', { address: local.address, port: local.port });
     this.#migrate({ immediate: true }, undefined)
-      .catch((e: unknown) => {
-        this.emit('pathfailed', { path: undefined, reason: e instanceof QuicMigrationError ? e.reason : 'socket', error: e });
-      })
+      .catch(this.#reportMigrationFailure)
       .finally(() => {
         this.#autoMigrating = false;
       });

@@ -1,8 +1,8 @@
 /** Paths as the application sees them, and the sockets a client opens to move to a new one (RFC 9000 §9). */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import type { ConnectionPath, SocketAddress } from '@pathquic/core';
 import { QuicMigrationError } from './errors.js';
-import { SOCKET_BUFFER_BYTES, literalLookup } from './options.js';
+import { bindUdp, connectUdp, createUdpSocket } from './udp.js';
 import { trackSocket } from './diagnostics.js';
 
 export interface QuicPathAddress {
@@ -63,17 +63,6 @@ export function toQuicPath(p: ConnectionPath, defaultLocal: QuicPathAddress): Qu
   };
 }
 
-function once(socket: Socket, start: (done: () => void) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error): void => reject(e);
-    socket.once('error', onError);
-    start(() => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
-}
-
 function isBound(socket: Socket): boolean {
   try {
     socket.address();
@@ -98,21 +87,10 @@ function isConnected(socket: Socket): boolean {
  */
 export async function openPathSocket(remote: SocketAddress, options: MigrateOptions): Promise<Socket> {
   const family = remote.address.includes(':') ? 6 : 4;
-  const socket =
-    options.socket ??
-    createSocket({
-      type: family === 6 ? 'udp6' : 'udp4',
-      lookup: literalLookup,
-      recvBufferSize: SOCKET_BUFFER_BYTES,
-      sendBufferSize: SOCKET_BUFFER_BYTES,
-    });
+  const socket = options.socket ?? createUdpSocket(family);
   try {
-    if (!isBound(socket)) {
-      await once(socket, (done) =>
-        socket.bind({ port: options.localPort ?? 0, ...(options.localAddress !== undefined && { address: options.localAddress }), exclusive: true }, done),
-      );
-    }
-    if (!isConnected(socket)) await once(socket, (done) => socket.connect(remote.port, remote.address, done));
+    if (!isBound(socket)) await bindUdp(socket, options.localPort ?? 0, options.localAddress);
+    if (!isConnected(socket)) await connectUdp(socket, remote.port, remote.address);
   } catch (e) {
     try {
       socket.close();

@@ -1,6 +1,6 @@
 import type { QlogFlavour } from '@pathquic/core';
 /** listen(): a QUIC server on one UDP socket, handing out connections as their handshakes complete. */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { isIP } from 'node:net';
@@ -8,7 +8,8 @@ import { Endpoint, type PreferredAddresses, type ServerTlsOptions, type Transpor
 import { SingleUseAntiReplay, loadCertificateIdentity, type CertificateIdentity, nodeKeyExchange } from '@pathquic/tls';
 import { QuicConnection } from './connection.js';
 import { EndpointDriver } from './driver.js';
-import { QlogFiles, SOCKET_BUFFER_BYTES, keyLogCallback, literalLookup, resolveHost, type KeyLogOption } from './options.js';
+import { QlogFiles, keyLogCallback, resolveHost, type KeyLogOption } from './options.js';
+import { bindUdp, createUdpSocket } from './udp.js';
 import { trackSocket } from './diagnostics.js';
 
 export interface ListenOptions {
@@ -153,17 +154,6 @@ export class QuicServer extends EventEmitter implements AsyncIterable<QuicConnec
   }
 }
 
-function bindSocket(socket: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: Error): void => reject(e);
-    socket.once('error', onError);
-    socket.bind({ port, address, exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
-}
-
 /** Starts a QUIC server. */
 export async function listen(options: ListenOptions): Promise<QuicServer> {
   if (!Array.isArray(options.alpn) || options.alpn.length === 0) throw new TypeError('listen: alpn must list at least one protocol');
@@ -180,16 +170,10 @@ export async function listen(options: ListenOptions): Promise<QuicServer> {
   }
   const host = options.host ?? '::';
   const bindTo = await resolveHost(host);
-  const socket = createSocket({
-    type: bindTo.family === 6 ? 'udp6' : 'udp4',
-    // '::' serves IPv4 clients too (as ::ffff:a.b.c.d) unless the system forces v6only.
-    ipv6Only: false,
-    lookup: literalLookup,
-    recvBufferSize: SOCKET_BUFFER_BYTES,
-    sendBufferSize: SOCKET_BUFFER_BYTES,
-  });
+  // '::' serves IPv4 clients too (as ::ffff:a.b.c.d) unless the system forces v6only.
+  const socket = createUdpSocket(bindTo.family, { ipv6Only: false });
   try {
-    await bindSocket(socket, options.port, bindTo.address);
+    await bindUdp(socket, options.port, bindTo.address);
   } catch (e) {
     socket.close();
     throw e;
@@ -204,9 +188,9 @@ export async function listen(options: ListenOptions): Promise<QuicServer> {
       socket.close();
       throw new TypeError(`listen: preferredAddress.host must be this host's IP address, got ${JSON.stringify(pa.host)}`);
     }
-    preferredSocket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: literalLookup, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
+    preferredSocket = createUdpSocket(family === 6 ? 6 : 4);
     try {
-      await bindSocket(preferredSocket, pa.port, pa.host);
+      await bindUdp(preferredSocket, pa.port, pa.host);
     } catch (e) {
       preferredSocket.close();
       socket.close();

@@ -99,7 +99,7 @@ function errorResponse(status: number, message: string, extra: Record<string, st
   };
 }
 
-/** Serves GET and HEAD for files under `rootDir`: 404 for missing files, 405 for other methods. */
+/** Reads a request body to its end and drops it. */
 async function drainBody(body: ReadableStream<Uint8Array>): Promise<void> {
   try {
     for await (const _ of body);
@@ -108,6 +108,7 @@ async function drainBody(body: ReadableStream<Uint8Array>): Promise<void> {
   }
 }
 
+/** Serves GET and HEAD for files under `rootDir`: 404 for missing files, 405 for other methods. */
 export function fileHandler(rootDir: string, options: FileHandlerOptions = {}): H3Handler {
   const root = resolve(rootDir);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;

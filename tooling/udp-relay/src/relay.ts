@@ -229,9 +229,9 @@ class Relay implements UdpRelay {
     try {
       const old = session.socket;
       const family = this.target.family === 'IPv6' ? 'udp6' : 'udp4';
-      // A specific port equal to the current one can only be bound once the old socket is gone.
-      if (port !== 0 && port === session.outgoing.port && (options.host ?? session.outgoing.address) === session.outgoing.address) await closeSocket(old);
       const host = options.host ?? session.outgoing.address;
+      // A specific port equal to the current one can only be bound once the old socket is gone.
+      if (port !== 0 && port === session.outgoing.port && host === session.outgoing.address) await closeSocket(old);
       const fresh = await this.bindTracked(family, host, port);
       if (this.closed) {
         await closeSocket(fresh);

@@ -10,7 +10,9 @@
  *
  * Flags: --size MB (default 200), --runs N (best of N per pair, default 1), --profile DIR (CPU profiles of the
  * pathquic processes of the pathquic->pathquic pair, with a summary of where the time goes), --keep (keep the
- * temporary directory). The last output line is one JSON object: {"pathquic_mbps", "ngtcp2_mbps", "ratio"}.
+ * temporary directory). After the pairs it measures node:dgram alone (dgram-ceiling.ts) and node:dgram with packet
+ * protection but no QUIC state (floor.ts). The last output line is one JSON object: {"pathquic_mbps", "ngtcp2_mbps",
+ * "ratio", "dgram_ceiling_mbps", "io_crypto_floor_mbps"}.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -215,12 +217,23 @@ async function main(): Promise<void> {
     // The socket layer's own ceiling in the same run: what node:dgram carries between two processes with no QUIC.
     const ceiling = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./dgram-ceiling.ts', import.meta.url))], { encoding: 'utf8' }).trim().split('\n').at(-1)!) as { received_mbps: number; received_dgrams_per_s: number };
     console.log(`node:dgram alone (1200-byte datagrams, two processes, no QUIC): ${ceiling.received_mbps} MB/s received (${ceiling.received_dgrams_per_s} datagrams/s)` + (pq !== undefined ? `; pathquic reaches ${((100 * pq) / ceiling.received_mbps).toFixed(0)} % of it` : ''));
+    // The floor under any QUIC stack here: node:dgram plus the packet protection pathquic uses, no connection state.
+    const floor = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./floor.ts', import.meta.url)), String(Math.min(100, SIZE / 1e6))], { encoding: 'utf8' }).trim().split('\n').at(-1)!) as {
+      floor_mbps: number;
+      sender_us_per_datagram: number;
+      receiver_us_per_datagram: number;
+    };
+    console.log(
+      `node:dgram + AES-128-GCM packet protection, no QUIC state (bench/floor.ts): ${floor.floor_mbps} MB/s; CPU per datagram: sender ${floor.sender_us_per_datagram} µs, receiver ${floor.receiver_us_per_datagram} µs` +
+        (pq !== undefined ? `; pathquic reaches ${((100 * pq) / floor.floor_mbps).toFixed(0)} % of it` : ''),
+    );
     console.log(
       JSON.stringify({
         pathquic_mbps: round(pq, 1),
         ngtcp2_mbps: round(ng, 1),
         ratio: pq !== undefined && ng !== undefined ? round(pq / ng, 3) : null,
         dgram_ceiling_mbps: ceiling.received_mbps,
+        io_crypto_floor_mbps: floor.floor_mbps,
       }),
     );
     if (results.some((r) => r.mbps === undefined)) process.exitCode = 1;

@@ -38,6 +38,7 @@ async function serve(): Promise<QuicServer> {
           const reader = s.readable.getReader();
           await reader.read();
           const cpuStart = process.cpuUsage();
+          const faultsStart = process.resourceUsage().minorPageFault;
           const eluStart = performance.eventLoopUtilization();
           reader.releaseLock();
           const w = s.writable.getWriter();
@@ -46,7 +47,8 @@ async function serve(): Promise<QuicServer> {
           const st = conn.stats();
           const cpu = process.cpuUsage(cpuStart);
           const elu = performance.eventLoopUtilization(eluStart).utilization;
-          process.send?.({ lost: st.packetsLost, sent: st.packetsSent, cwnd: st.cwnd, cpuMs: (cpu.user + cpu.system) / 1000, srtt: st.rtt, elu });
+          const faults = process.resourceUsage().minorPageFault - faultsStart;
+          process.send?.({ lost: st.packetsLost, sent: st.packetsSent, cwnd: st.cwnd, cpuMs: (cpu.user + cpu.system) / 1000, srtt: st.rtt, elu, faults });
         }
       })().catch(() => {});
     }
@@ -61,7 +63,7 @@ if (role === 'server') {
 } else {
   let port: number;
   let stop: () => Promise<void>;
-  let serverInfo: Promise<{ lost: number; sent: number; cwnd: number; cpuMs: number; srtt: number; elu: number } | undefined>;
+  let serverInfo: Promise<{ lost: number; sent: number; cwnd: number; cpuMs: number; srtt: number; elu: number; faults: number } | undefined>;
   if (sameProcess) {
     const server = await serve();
     port = server.address().port;
@@ -78,7 +80,7 @@ if (role === 'server') {
     });
     const next = (): Promise<unknown> => (messages.length > 0 ? Promise.resolve(messages.shift()) : new Promise((r) => waiters.push(r)));
     port = ((await next()) as { port: number }).port;
-    serverInfo = next() as Promise<{ lost: number; sent: number; cwnd: number; cpuMs: number; srtt: number; elu: number }>;
+    serverInfo = next() as Promise<{ lost: number; sent: number; cwnd: number; cpuMs: number; srtt: number; elu: number; faults: number }>;
     stop = async () => {
       child.disconnect();
       await new Promise((r) => child.once('exit', r));
@@ -88,6 +90,7 @@ if (role === 'server') {
   const stream = await conn.createBidirectionalStream();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
+  const faultsStart = process.resourceUsage().minorPageFault;
   const eluStart = performance.eventLoopUtilization();
   const w = stream.writable.getWriter();
   await w.write(new Uint8Array([1]));
@@ -98,6 +101,7 @@ if (role === 'server') {
   const cpu = process.cpuUsage(cpuStart);
   const clientCpuMs = (cpu.user + cpu.system) / 1000;
   const clientElu = performance.eventLoopUtilization(eluStart).utilization;
+  const clientFaults = process.resourceUsage().minorPageFault - faultsStart;
   const stats = conn.stats();
   const srv = await serverInfo;
   conn.close({ closeCode: 0 });
@@ -113,6 +117,12 @@ if (role === 'server') {
   console.log(
     `CPU busy during the transfer: client ${((100 * clientCpuMs) / (seconds * 1000)).toFixed(0)} % (event loop ${(100 * clientElu).toFixed(0)} %)` +
       (srv === undefined ? '' : `, server ${((100 * srv.cpuMs) / (seconds * 1000)).toFixed(0)} % (event loop ${(100 * srv.elu).toFixed(0)} %)`),
+  );
+  // Per datagram: CPU time, and page faults (fresh memory is expensive on a VM; they show allocation churn).
+  const perDatagram = (x: number): string => ((1000 * x) / stats.datagramsReceived).toFixed(2);
+  console.log(
+    `per datagram: client ${perDatagram(clientCpuMs)} µs CPU, ${(clientFaults / stats.datagramsReceived).toFixed(3)} page faults` +
+      (srv === undefined ? '' : `; server ${perDatagram(srv.cpuMs)} µs CPU, ${(srv.faults / stats.datagramsReceived).toFixed(3)} page faults`),
   );
   console.log(JSON.stringify({ pathquic_mbps: Number(mbps.toFixed(1)) }));
 }

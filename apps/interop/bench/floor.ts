@@ -94,7 +94,7 @@ if (role === 'receive') {
     process.disconnect();
   });
 } else {
-  const run = async (plain: boolean): Promise<{ mbps: number; senderUs: number; receiverUs: number; opened: number }> => {
+  const run = async (plain: boolean): Promise<{ mbps: number; senderUs: number; receiverUs: number; opened: number; received: number }> => {
     const child = fork(fileURLToPath(import.meta.url), ['--receive', ...(plain ? ['--plain'] : [])], { execArgv: ['--import', 'tsx'] });
     const next = (): Promise<Record<string, number>> => new Promise((resolve) => child.once('message', (m) => resolve(m as Record<string, number>)));
     const { port } = await next();
@@ -149,14 +149,16 @@ if (role === 'receive') {
     socket.close();
     await new Promise((resolve) => child.once('exit', resolve));
     const mbps = (r.opened! * SIZE) / 1e6 / (r.ms! / 1000);
-    return { mbps, senderUs, receiverUs: r.cpuUs! / Math.max(1, r.received!), opened: r.opened! };
+    return { mbps, senderUs, receiverUs: r.cpuUs! / Math.max(1, r.received!), opened: r.opened!, received: r.received! };
   };
 
   const plain = await run(true);
   const sealed = await run(false);
+  // Every datagram that arrived must authenticate, or this measured something other than the connection's work.
+  if (sealed.opened !== sealed.received) throw new Error(`${sealed.received - sealed.opened} of ${sealed.received} datagrams failed to open`);
   const f = (n: number): string => n.toFixed(2);
   console.log(`node:dgram only, ${count} datagrams of ${SIZE} B: ${plain.mbps.toFixed(1)} MB/s received; CPU per datagram: sender ${f(plain.senderUs)} µs, receiver ${f(plain.receiverUs)} µs`);
-  console.log(`+ AES-128-GCM seal/open and header protection (batches of ${BATCH}): ${sealed.mbps.toFixed(1)} MB/s opened (${sealed.opened} of ${count}); CPU per datagram: sender ${f(sealed.senderUs)} µs, receiver ${f(sealed.receiverUs)} µs`);
+  console.log(`+ AES-128-GCM seal/open and header protection (batches of ${BATCH}): ${sealed.mbps.toFixed(1)} MB/s opened (${sealed.opened} of ${sealed.received} received, ${count} sent); CPU per datagram: sender ${f(sealed.senderUs)} µs, receiver ${f(sealed.receiverUs)} µs`);
   console.log(
     JSON.stringify({
       floor_mbps: Number(sealed.mbps.toFixed(1)),

@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { commandConfig } from '@pathquic/tsup-config';
 
-export default defineConfig({
-  entry: ['src/main.ts'],
-  format: ['esm'],
-  dts: false,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  platform: 'node',
-  banner: { js: '#!/usr/bin/env node' },
-});
+export default commandConfig('src/main.ts');

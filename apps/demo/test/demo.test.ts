@@ -1,24 +1,12 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runBuilt, type BuiltRun } from '@pathquic/vitest-config/build';
 import { ProgressPrinter, progressLine } from '../src/progress.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-function run(args: string[], timeoutMs = 50_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(args: string[], timeoutMs = 50_000): Promise<BuiltRun> {
+  return runBuilt(MAIN, args, { timeoutMs });
 }
 
 describe('npm run demo', () => {

@@ -127,7 +127,6 @@ if (role === 'receive') {
       if (!plain) prot.sealBatch(jobs, BATCH);
     };
     const cpuStart = process.cpuUsage();
-    const start = performance.now();
     let sent = 0;
     await new Promise<void>((done) => {
       const pump = (): void => {
@@ -142,7 +141,6 @@ if (role === 'receive') {
       pump();
     });
     const senderUs = cpuUs(cpuStart) / count;
-    void start;
     await new Promise((r) => setTimeout(r, 300));
     child.send('report');
     const r = await next();

@@ -170,6 +170,12 @@ async function measure(pair: Pair, ctx: { pki: TestPki; www: string; dir: string
   return { pair, mbps: best, detail: rates.join('; ') };
 }
 
+/** Runs another bench script of this folder and returns the figures of its last output line (one JSON object). */
+function benchFigures<T>(script: string, args: string[] = []): T {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`./${script}`, import.meta.url)), ...args], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as T;
+}
+
 async function main(): Promise<void> {
   buildCliIfStale();
   // Files live in RAM (tmpfs) when possible: writing 200 MB to disk costs the faster stack more than the slower.
@@ -215,14 +221,10 @@ async function main(): Promise<void> {
     const round = (x: number | undefined, digits: number): number | null => (x === undefined ? null : Number(x.toFixed(digits)));
     if (pq !== undefined && ng !== undefined) console.log(`ratio pathquic/ngtcp2: ${(pq / ng).toFixed(3)}`);
     // The socket layer's own ceiling in the same run: what node:dgram carries between two processes with no QUIC.
-    const ceiling = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./dgram-ceiling.ts', import.meta.url))], { encoding: 'utf8' }).trim().split('\n').at(-1)!) as { received_mbps: number; received_dgrams_per_s: number };
+    const ceiling = benchFigures<{ received_mbps: number; received_dgrams_per_s: number }>('dgram-ceiling.ts');
     console.log(`node:dgram alone (1200-byte datagrams, two processes, no QUIC): ${ceiling.received_mbps} MB/s received (${ceiling.received_dgrams_per_s} datagrams/s)` + (pq !== undefined ? `; pathquic reaches ${((100 * pq) / ceiling.received_mbps).toFixed(0)} % of it` : ''));
     // The floor under any QUIC stack here: node:dgram plus the packet protection pathquic uses, no connection state.
-    const floor = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./floor.ts', import.meta.url)), String(Math.min(100, SIZE / 1e6))], { encoding: 'utf8' }).trim().split('\n').at(-1)!) as {
-      floor_mbps: number;
-      sender_us_per_datagram: number;
-      receiver_us_per_datagram: number;
-    };
+    const floor = benchFigures<{ floor_mbps: number; sender_us_per_datagram: number; receiver_us_per_datagram: number }>('floor.ts', [String(Math.min(100, SIZE / 1e6))]);
     console.log(
       `node:dgram + AES-128-GCM packet protection, no QUIC state (bench/floor.ts): ${floor.floor_mbps} MB/s; CPU per datagram: sender ${floor.sender_us_per_datagram} µs, receiver ${floor.receiver_us_per_datagram} µs` +
         (pq !== undefined ? `; pathquic reaches ${((100 * pq) / floor.floor_mbps).toFixed(0)} % of it` : ''),

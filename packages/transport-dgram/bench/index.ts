@@ -19,6 +19,17 @@ const fixtures = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 
 const CHUNK = 256 * 1024;
 
+/** What the server process reports once it has sent everything. */
+interface ServerFigures {
+  lost: number;
+  sent: number;
+  cwnd: number;
+  cpuMs: number;
+  srtt: number;
+  elu: number;
+  faults: number;
+}
+
 /** Serves every request stream with `total` bytes; the request is one byte. */
 async function serve(): Promise<QuicServer> {
   const server = await listen({
@@ -48,7 +59,8 @@ async function serve(): Promise<QuicServer> {
           const cpu = process.cpuUsage(cpuStart);
           const elu = performance.eventLoopUtilization(eluStart).utilization;
           const faults = process.resourceUsage().minorPageFault - faultsStart;
-          process.send?.({ lost: st.packetsLost, sent: st.packetsSent, cwnd: st.cwnd, cpuMs: (cpu.user + cpu.system) / 1000, srtt: st.rtt, elu, faults });
+          const figures: ServerFigures = { lost: st.packetsLost, sent: st.packetsSent, cwnd: st.cwnd, cpuMs: (cpu.user + cpu.system) / 1000, srtt: st.rtt, elu, faults };
+          process.send?.(figures);
         }
       })().catch(() => {});
     }
@@ -63,7 +75,7 @@ if (role === 'server') {
 } else {
   let port: number;
   let stop: () => Promise<void>;
-  let serverInfo: Promise<{ lost: number; sent: number; cwnd: number; cpuMs: number; srtt: number; elu: number; faults: number } | undefined>;
+  let serverInfo: Promise<ServerFigures | undefined>;
   if (sameProcess) {
     const server = await serve();
     port = server.address().port;
@@ -80,7 +92,7 @@ if (role === 'server') {
     });
     const next = (): Promise<unknown> => (messages.length > 0 ? Promise.resolve(messages.shift()) : new Promise((r) => waiters.push(r)));
     port = ((await next()) as { port: number }).port;
-    serverInfo = next() as Promise<{ lost: number; sent: number; cwnd: number; cpuMs: number; srtt: number; elu: number; faults: number }>;
+    serverInfo = next() as Promise<ServerFigures>;
     stop = async () => {
       child.disconnect();
       await new Promise((r) => child.once('exit', r));

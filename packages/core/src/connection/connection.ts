@@ -1218,6 +1218,16 @@ export class Connection {
     return path.remoteAddress !== this.remoteAddr.address || path.remotePort !== this.remoteAddr.port;
   }
 
+  /** Client: make `path` the active one now (the migration controller tells a move to the preferred address apart). */
+  private moveTo(path: PathAddress, now: number): MigrationResult {
+    return this.migration.migrate(path, now, { preferredAddress: this.toOtherServerAddress(path) });
+  }
+
+  /** A validated path other than the active one, with a peer CID of its own: where a client can fail over to. */
+  private sparePath(): PathStatus | undefined {
+    return this.migration.paths().find((s) => !s.active && s.validated && s.hasPeerCid);
+  }
+
   /** Where datagrams on `path` leave from (undefined when local addresses are not tracked). */
   private localOf(path: PathAddress): SocketAddress | undefined {
     return path.localAddress !== undefined && path.localPort !== undefined ? { address: path.localAddress, port: path.localPort } : undefined;
@@ -1236,7 +1246,7 @@ export class Connection {
     const validated = this.migration.pathStatus(path.key)?.validated === true;
     const result =
       options.immediate === true || validated
-        ? this.migration.migrate(path, now, { preferredAddress: this.toOtherServerAddress(path) })
+        ? this.moveTo(path, now)
         : this.migration.probe(path, now);
     if (result.ok && options.immediate !== true && !validated) this.pendingMigrationKey = path.key;
     this.drainMigrationEvents(now);
@@ -1328,10 +1338,10 @@ export class Connection {
   private maybeFailOver(now: number): void {
     if (this.role !== 'client' || !this.cfg.pathFailover || !this.handshakeConfirmed) return;
     if (this.loss.ptoCount !== FAILOVER_PTO_COUNT) return;
-    const spare = this.migration.paths().find((s) => !s.active && s.validated && s.hasPeerCid);
+    const spare = this.sparePath();
     if (spare === undefined) return;
     this.qlog?.event(now, MIGRATION_STATE, { new: 'migration_started', trigger: 'pto_failover', pto_count: this.loss.ptoCount });
-    this.migration.migrate(spare.path, now, { preferredAddress: this.toOtherServerAddress(spare.path) });
+    this.moveTo(spare.path, now);
     this.drainMigrationEvents(now);
   }
 
@@ -1384,7 +1394,7 @@ export class Connection {
         case 'path-validated':
           if (ev.path.key === this.pendingMigrationKey && this.role === 'client') {
             this.pendingMigrationKey = undefined;
-            this.migration.migrate(ev.path, now, { preferredAddress: this.toOtherServerAddress(ev.path) });
+            this.moveTo(ev.path, now);
           }
           break;
         case 'path-validation-failed':
@@ -1405,7 +1415,7 @@ export class Connection {
       }
       this.events.push({ type: 'path', event: ev });
     }
-    if (any && this.role === 'client') this.hasSparePath = this.migration.paths().some((s) => !s.active && s.validated && s.hasPeerCid);
+    if (any && this.role === 'client') this.hasSparePath = this.sparePath() !== undefined;
   }
 
   /** Handshake or established (a method, so that TypeScript does not narrow the state across frame handlers). */
